@@ -1,0 +1,45 @@
+#include "nn/backend_registry.h"
+
+#include "core/error.h"
+
+#ifdef STRATA_HAVE_CUDA
+#include "kernels/cuda_backend.h"
+#endif
+
+namespace strata::nn {
+
+std::vector<DeviceInfo> available_devices() {
+  std::vector<DeviceInfo> out{{Device::cpu, 0, "cpu"}};
+#ifdef STRATA_HAVE_CUDA
+  for (const auto& d : cuda::list_devices()) out.push_back({Device::cuda, d.index, d.description});
+#endif
+  return out;
+}
+
+std::unique_ptr<Backend> make_backend(Device device, int index) {
+  if (device == Device::cpu) return make_cpu_backend();
+#ifdef STRATA_HAVE_CUDA
+  return cuda::make_cuda_backend(index);
+#else
+  (void)index;
+  throw Error("--device cuda: this strata was built without the CUDA backend (configure with -DSTRATA_CUDA=ON where nvcc is installed)");
+#endif
+}
+
+std::string cuda_version_string() {
+#ifdef STRATA_HAVE_CUDA
+  return cuda::runtime_version_string();
+#else
+  return "not built";
+#endif
+}
+
+std::string cudnn_version_string() {
+#ifdef STRATA_HAVE_CUDA
+  return cuda::cudnn_version_string();
+#else
+  return "not built";
+#endif
+}
+
+}  // namespace strata::nn

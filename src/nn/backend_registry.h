@@ -1,0 +1,29 @@
+#pragma once
+// Which backends this build has and which devices are present. Lives in its own target
+// (strata_backends) because it is the one place that sees both src/nn and kernels/.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/backend.h"
+
+namespace strata::nn {
+
+struct DeviceInfo {
+  Device device;
+  int index;
+  std::string description;
+};
+
+// Devices usable now: always the CPU, plus each CUDA device when the CUDA backend was built
+// and a driver and GPU are present.
+std::vector<DeviceInfo> available_devices();
+
+// The backend for `device`; throws Error with the reason when it was not built or no device is present.
+std::unique_ptr<Backend> make_backend(Device device, int index = 0);
+
+// "CUDA runtime 13.0, driver 12.8" / "cuDNN 9.x" / "not built"; for `strata info`.
+std::string cuda_version_string();
+std::string cudnn_version_string();
+
+}  // namespace strata::nn
