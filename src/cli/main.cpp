@@ -10,6 +10,7 @@
 #include "core/build_info.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/communicator.h"
 
 namespace {
 
@@ -59,12 +60,16 @@ int main(int argc, char** argv) {
       return c.run(argc, argv);
     } catch (const strata::UsageError& e) {
       std::fprintf(stderr, "strata: error: %s\n", e.what());
+      strata::dist::abort_job(2);
       return 2;
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "strata: error: out of memory\n");
+      strata::dist::abort_job(1);
       return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "strata: error: %s\n", e.what());
+      // The other ranks may be waiting in a collective: end the job rather than let it hang.
+      strata::dist::abort_job(1);
       return 1;
     }
   }
