@@ -22,6 +22,7 @@ struct Command {
 const Command kCommands[] = {
     {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
     {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
+    {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
 };
 
 void print_usage(std::FILE* to) {
