@@ -66,9 +66,8 @@ float snow_line(int doy) {
   return winter <= 0.2f ? 2.0f : 1.0f - 0.3f * winter;
 }
 
-Surface with_snow(const Surface& s, const LandCell& cell, int doy) {
+Surface with_snow(const Surface& s, const LandCell& cell, float line) {
   if (s.label == kWater) return s;
-  const float line = snow_line(doy);
   if (cell.elevation < line) return s;
   // A 0.04-wide transition above the snow line where snow is patchy.
   const float cover = clamp01((cell.elevation - line) / 0.04f);

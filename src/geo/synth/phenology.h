@@ -24,7 +24,7 @@ inline Surface pure_surface(uint8_t label, uint8_t em) { return {label, em, em, 
 Surface seasonal_surface(const LandCell& cell, int doy);
 // Snow line (elevation above which the ground is snow-covered) on a day of year; > 1 means none.
 float snow_line(int doy);
-// Applies seasonal snow on top of `s` (water does not take snow).
-Surface with_snow(const Surface& s, const LandCell& cell, int doy);
+// Applies seasonal snow above the snow line `line` on top of `s` (water does not take snow).
+Surface with_snow(const Surface& s, const LandCell& cell, float line);
 
 }  // namespace strata::geo::synth

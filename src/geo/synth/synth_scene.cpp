@@ -50,6 +50,7 @@ SynthScene::SynthScene(SynthConfig config)
   checked_product({config_.size, config_.size, kBands});
   dates_ = spread_over_year(parse_date(config_.start), config_.dates);
   skies_ = make_skies(seed_, dates_, config_.size);
+  for (const auto& d : dates_) snow_lines_.push_back(snow_line(d.doy));
   spectra_ = EndmemberSpectra::from_table(config_.spectra);
   fire_.kind = "fire";
   flood_.kind = "flood";
@@ -69,7 +70,7 @@ Surface SynthScene::surface_at(int64_t x, int64_t y, const LandCell& c, int date
     s = flood_surface(c);
     changed = true;
   }
-  return with_snow(s, c, doy);
+  return with_snow(s, c, snow_lines_[static_cast<size_t>(date)]);
 }
 
 SynthBlock SynthScene::render(const Window& window, int date) const {
@@ -91,7 +92,7 @@ void SynthScene::render(const Window& w, int date, SynthBlock& out) const {
   out.label.assign(static_cast<size_t>(n), kNoLabel);
   out.worldcover.assign(static_cast<size_t>(n), 0);
   out.endmember.assign(static_cast<size_t>(n), kMixed);
-  constexpr int64_t kStripRows = 16;
+  constexpr int64_t kStripRows = 64;
   for (int64_t y = w.y; y < w.y + w.height; y += kStripRows)
     render_strip({w.x, y, w.width, std::min(kStripRows, w.y + w.height - y)}, date, out);
 }
@@ -129,6 +130,7 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       const uint64_t hp = hash_xy(pixel_seed, h.x + x, h.y + y);
       const float g_pix = gauss(hp);
       const uint64_t hb = hash(band_seed, hp);
+      const uint64_t hband[3] = {mix64(hb), mix64(hb + 1), mix64(hb + 2)};  // 5 deviates each
       const auto& ma = spectra_.mean[s.a];
       const auto& mb = spectra_.mean[s.b];
       const auto& sa = spectra_.spread[s.a];
@@ -136,7 +138,8 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       float* v = &spec[i * kBands];
       for (int b = 0; b < kBands; ++b) {
         const auto ub = static_cast<size_t>(b);
-        const float z = std::clamp(0.6f * g_area + 0.4f * g_pix + 0.69f * gauss(mix64(hb + ub)), -2.0f, 2.0f);
+        const float g_band = normal_(hband[ub / 5], static_cast<int>(ub % 5));
+        const float z = std::clamp(0.6f * g_area + 0.4f * g_pix + 0.69f * g_band, -2.0f, 2.0f);
         v[b] = ma[ub] + (mb[ub] - ma[ub]) * s.t + (sa[ub] + (sb[ub] - sa[ub]) * s.t) * z;
       }
     }
@@ -172,10 +175,11 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       }
       const float cloud = layers.cloud[so], cirrus = layers.cirrus[so], shadow = layers.shadow[so];
       const uint64_t hs = hash_xy(sensor_seed, gx, gy);
+      const uint64_t hsensor[3] = {mix64(hs), mix64(hs + 1), mix64(hs + 2)};
       for (int b = 0; b < kBands; ++b) {
         float d = v[b] * (1.0f - kShadowDarkening * shadow) + cirrus * kCirrusDN[b];
         d = d * (1.0f - cloud) + cloud * kCloudDN[b];
-        d += gauss(mix64(hs + static_cast<uint64_t>(b))) * (8.0f + 0.01f * d);  // sensor noise
+        d += normal_(hsensor[b / 5], b % 5) * (8.0f + 0.01f * d);  // sensor noise
         out.bands[static_cast<size_t>(b) * static_cast<size_t>(n) + o] =
             static_cast<uint16_t>(std::clamp(d, 1.0f, 65535.0f) + 0.5f);
       }

@@ -13,6 +13,8 @@
 #include "geo/synth/endmembers.h"
 #include "geo/synth/events.h"
 #include "geo/synth/landscape.h"
+#include "geo/synth/noise.h"
+#include "geo/synth/phenology.h"
 #include "geo/synth/sky.h"
 #include "geo/synth/spectra_table.h"
 
@@ -85,6 +87,8 @@ class SynthScene {
   Landscape land_;
   EndmemberSpectra spectra_;
   Event fire_, flood_;
+  std::vector<float> snow_lines_;  // per date
+  NormalTable normal_;
 };
 
 }  // namespace strata::geo::synth
