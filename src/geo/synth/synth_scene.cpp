@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "geo/synth/noise.h"
 #include "geo/synth/phenology.h"
+#include "geo/sentinel2.h"
 
 namespace strata::geo::synth {
 namespace {
@@ -21,6 +22,8 @@ constexpr float kCirrusDN[kBands] = {900, 850, 800, 780, 780, 780, 780, 760, 760
 constexpr float kShadowDarkening = 0.6f;  // direct sunlight blocked; diffuse skylight remains
 
 enum Stream : uint64_t { sArea = 11, sPixel, sBand, sSensor };
+
+int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 bool vegetated_scl(const Surface& s) {
   const uint8_t dominant = s.t < 0.5f ? s.a : s.b;
@@ -51,6 +54,19 @@ SynthScene::SynthScene(SynthConfig config)
   dates_ = spread_over_year(parse_date(config_.start), config_.dates);
   skies_ = make_skies(seed_, dates_, config_.size);
   for (const auto& d : dates_) snow_lines_.push_back(snow_line(d.doy));
+  // Native resolution of each band, and which sensor-noise hash and deviate it draws: hash 0 for
+  // the 10 m bands, 1-2 for the six 20 m bands, 3 for the 60 m bands.
+  int used[4] = {0, 0, 0, 0};
+  const auto& bands = s2::all_bands();
+  check(static_cast<int>(bands.size()) == kBands, "the Sentinel-2 band model does not have 13 bands");
+  for (size_t b = 0; b < bands.size(); ++b) {
+    const int res = bands[b].resolution_m;
+    band_factor_[b] = res / 10;
+    int src = res == 10 ? 0 : (res == 20 ? (used[1] < 5 ? 1 : 2) : 3);
+    noise_source_[b] = static_cast<uint8_t>(src);
+    noise_slot_[b] = static_cast<uint8_t>(used[src]++);
+  }
+  check(kCoarse % 2 == 0 && used[0] <= 5 && used[2] <= 5 && used[3] <= 5, "band noise slots overflow");
   spectra_ = EndmemberSpectra::from_table(config_.spectra);
   fire_.kind = "fire";
   flood_.kind = "flood";
@@ -103,8 +119,14 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
   const int64_t row0 = w.y - out.window.y;  // first row of the strip inside out.window
   auto& scratch = out.scratch;
 
-  // The window plus a 1-pixel halo: mixed pixels at class edges blend with their neighbours.
-  const Window h{w.x - 1, w.y - 1, w.width + 2, w.height + 2};
+  // Region `a`: the strip widened to whole 60 m pixels (6 x 6, aligned to the scene origin), so
+  // that 20 m and 60 m bands can be averaged over their native pixels, as Sentinel-2 sees them;
+  // `h`: `a` plus a 1-pixel halo, for mixing at class edges.
+  const int64_t ax0 = floordiv(w.x, kCoarse) * kCoarse, ay0 = floordiv(w.y, kCoarse) * kCoarse;
+  const int64_t ax1 = floordiv(w.x + w.width + kCoarse - 1, kCoarse) * kCoarse;
+  const int64_t ay1 = floordiv(w.y + w.height + kCoarse - 1, kCoarse) * kCoarse;
+  const Window a{ax0, ay0, ax1 - ax0, ay1 - ay0};
+  const Window h{a.x - 1, a.y - 1, a.width + 2, a.height + 2};
   const auto hn = static_cast<size_t>(h.pixels());
   auto& cells = scratch.cells;
   auto& surf = scratch.surf;
@@ -145,24 +167,24 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
     }
   }
 
-  SkyLayers& layers = scratch.sky;
-  sky_layers(sky, w, layers);
-  const uint64_t sensor_seed = hash(seed_, sSensor, static_cast<uint64_t>(date));
-  auto same = [&](size_t a, size_t b) {
-    return surf[a].label == surf[b].label && surf[a].a == surf[b].a && surf[a].b == surf[b].b &&
-           surf[a].t == surf[b].t && cells[a].patch == cells[b].patch;
+  // Mixed surface reflectance over `a`, and which pixels are pure interior pixels.
+  auto same = [&](size_t p, size_t q) {
+    return surf[p].label == surf[q].label && surf[p].a == surf[q].a && surf[p].b == surf[q].b &&
+           surf[p].t == surf[q].t && cells[p].patch == cells[q].patch;
   };
-  float v[kBands];
-  for (int64_t y = 0; y < w.height; ++y) {
-    for (int64_t x = 0; x < w.width; ++x) {
-      const int64_t gx = w.x + x, gy = w.y + y;
-      const auto o = static_cast<size_t>((row0 + y) * w.width + x);
-      const auto so = static_cast<size_t>(y * w.width + x);  // index in the strip's sky layers
-      if (sky.nodata(gx, gy)) continue;  // swath edge: everything stays nodata
+  const auto an = static_cast<size_t>(a.pixels());
+  auto& mixed = scratch.mixed;
+  auto& interior = scratch.interior;
+  mixed.resize(an * kBands);
+  interior.resize(an);
+  for (int64_t y = 0; y < a.height; ++y) {
+    for (int64_t x = 0; x < a.width; ++x) {
       const auto i = static_cast<size_t>((y + 1) * h.width + (x + 1));
+      const auto k = static_cast<size_t>(y * a.width + x);
       const size_t up = i - static_cast<size_t>(h.width), down = i + static_cast<size_t>(h.width);
       const bool edge = !(same(i, i - 1) && same(i, i + 1) && same(i, up) && same(i, down));
       const float* own = &spec[i * kBands];
+      float* v = &mixed[k * kBands];
       if (edge) {
         // Linear mixing over a ~1-pixel point spread: half the pixel, an eighth from each side.
         for (int b = 0; b < kBands; ++b)
@@ -173,15 +195,62 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       } else {
         std::copy(own, own + kBands, v);
       }
+      interior[k] = !edge && !changed[i] && surf[i].pure() != kMixed;
+    }
+  }
+  // 20 m and 60 m bands: the mean over their native pixel, replicated on the 10 m grid. A pixel
+  // is pure only if its whole 60 m pixel is interior and of one surface.
+  for (int b = 0; b < kBands; ++b) {
+    const int64_t f = band_factor_[static_cast<size_t>(b)];
+    if (f == 1) continue;
+    for (int64_t by = 0; by < a.height; by += f)
+      for (int64_t bx = 0; bx < a.width; bx += f) {
+        float sum = 0;
+        for (int64_t y = by; y < by + f; ++y)
+          for (int64_t x = bx; x < bx + f; ++x) sum += mixed[static_cast<size_t>(y * a.width + x) * kBands + static_cast<size_t>(b)];
+        const float mean = sum / static_cast<float>(f * f);
+        for (int64_t y = by; y < by + f; ++y)
+          for (int64_t x = bx; x < bx + f; ++x) mixed[static_cast<size_t>(y * a.width + x) * kBands + static_cast<size_t>(b)] = mean;
+      }
+  }
+  for (int64_t by = 0; by < a.height; by += kCoarse)
+    for (int64_t bx = 0; bx < a.width; bx += kCoarse) {
+      const auto first = static_cast<size_t>((by + 1) * h.width + (bx + 1));
+      uint8_t uniform = 1;
+      for (int64_t y = by; y < by + kCoarse && uniform; ++y)
+        for (int64_t x = bx; x < bx + kCoarse; ++x)
+          if (!interior[static_cast<size_t>(y * a.width + x)] || !same(first, static_cast<size_t>((y + 1) * h.width + (x + 1)))) {
+            uniform = 0;
+            break;
+          }
+      for (int64_t y = by; y < by + kCoarse; ++y)
+        for (int64_t x = bx; x < bx + kCoarse; ++x) interior[static_cast<size_t>(y * a.width + x)] = uniform;
+    }
+
+  SkyLayers& layers = scratch.sky;
+  sky_layers(sky, w, layers);
+  const uint64_t sensor_seed = hash(seed_, sSensor, static_cast<uint64_t>(date));
+  for (int64_t y = 0; y < w.height; ++y) {
+    for (int64_t x = 0; x < w.width; ++x) {
+      const int64_t gx = w.x + x, gy = w.y + y;
+      const auto o = static_cast<size_t>((row0 + y) * w.width + x);
+      const auto so = static_cast<size_t>(y * w.width + x);  // index in the strip's sky layers
+      if (sky.nodata(gx, gy)) continue;  // swath edge: everything stays nodata
+      const auto k = static_cast<size_t>((gy - a.y) * a.width + (gx - a.x));
+      const auto i = static_cast<size_t>((gy - a.y + 1) * h.width + (gx - a.x + 1));
+      const float* v = &mixed[k * kBands];
       const float cloud = layers.cloud[so], cirrus = layers.cirrus[so], shadow = layers.shadow[so];
-      const uint64_t hs = hash_xy(sensor_seed, gx, gy);
-      const uint64_t hsensor[3] = {mix64(hs), mix64(hs + 1), mix64(hs + 2)};
+      // Sensor noise is drawn per native pixel: 20 m and 60 m bands share it over their pixel.
+      const uint64_t h10 = hash_xy(sensor_seed, gx, gy);
+      const uint64_t h20 = hash_xy(sensor_seed + 1, floordiv(gx, 2), floordiv(gy, 2));
+      const uint64_t h60 = hash_xy(sensor_seed + 2, floordiv(gx, kCoarse), floordiv(gy, kCoarse));
+      const uint64_t noise[4] = {mix64(h10), mix64(h20), mix64(h20 + 1), mix64(h60)};
       for (int b = 0; b < kBands; ++b) {
+        const auto ub = static_cast<size_t>(b);
         float d = v[b] * (1.0f - kShadowDarkening * shadow) + cirrus * kCirrusDN[b];
         d = d * (1.0f - cloud) + cloud * kCloudDN[b];
-        d += normal_(hsensor[b / 5], b % 5) * (8.0f + 0.01f * d);  // sensor noise
-        out.bands[static_cast<size_t>(b) * static_cast<size_t>(n) + o] =
-            static_cast<uint16_t>(std::clamp(d, 1.0f, 65535.0f) + 0.5f);
+        d += normal_(noise[noise_source_[ub]], noise_slot_[ub]) * (8.0f + 0.01f * d);
+        out.bands[ub * static_cast<size_t>(n) + o] = static_cast<uint16_t>(std::clamp(d, 1.0f, 65535.0f) + 0.5f);
       }
       const Surface& s = surf[i];
       out.label[o] = s.label;
@@ -190,7 +259,7 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       if (cloud >= 0.5f) out.qa60[o] = kQaOpaque;
       else if (cirrus >= 0.2f) out.qa60[o] = kQaCirrus;
       const bool clear = cloud == 0.0f && cirrus == 0.0f && shadow == 0.0f;
-      if (!edge && clear && !changed[i]) out.endmember[o] = s.pure();
+      if (interior[k] && clear) out.endmember[o] = s.pure();
     }
   }
 }

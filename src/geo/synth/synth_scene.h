@@ -4,6 +4,7 @@
 // value is a pure function of (seed, x, y, date), so blocks can be computed in any order, alone or
 // in parallel, and a 10980 x 10980 tile streams in strips. No GDAL here: writing files is
 // src/pipeline/synth.cpp's job.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@ enum Scl : uint8_t {
   kSclCloudMedium = 8, kSclCloudHigh = 9, kSclCirrus = 10, kSclSnow = 11
 };
 constexpr uint16_t kQaOpaque = 1u << 10, kQaCirrus = 1u << 11;
+constexpr int64_t kCoarse = 6;  // 60 m bands are 6 x 6 pixels of 10 m
 
 struct SynthBlock {
   Window window;
@@ -52,7 +54,8 @@ struct SynthBlock {
     std::vector<LandCell> cells;
     std::vector<Surface> surf;
     std::vector<uint8_t> changed;
-    std::vector<float> spec;
+    std::vector<float> spec, mixed;
+    std::vector<uint8_t> interior;
     SkyLayers sky;
   } scratch;
 };
@@ -88,6 +91,8 @@ class SynthScene {
   EndmemberSpectra spectra_;
   Event fire_, flood_;
   std::vector<float> snow_lines_;  // per date
+  std::array<int64_t, kBands> band_factor_{};   // native pixel / 10 m: 1, 2 or 6
+  std::array<uint8_t, kBands> noise_source_{}, noise_slot_{};
   NormalTable normal_;
 };
 
