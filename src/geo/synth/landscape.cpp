@@ -170,7 +170,7 @@ LandCell Landscape::classify(int64_t x, int64_t y, const SmoothFields& s, float 
   cache.road_cell(seed_, hash(seed_, sTown), hash(seed_, sRoadEdge), ri, rj);
   for (const auto& town : cache.towns) {
     const float dx = p.x - town.centre.x, dy = p.y - town.centre.y;
-    const float r = town.radius * (0.75f + 0.5f * s.wet);
+    const float r = town.radius * (0.75f + 0.5f * s.wet + 0.12f * s.texture);  // ragged outskirts
     if (dx * dx + dy * dy < r * r) {
       const uint64_t green = hash_xy(hash(seed_, sTownGreen), floordiv(x, 6), floordiv(y, 6));
       c.cls = unit(green) < 0.15f ? (unit(mix64(green)) < 0.5f ? kGrass : kTrees) : kBuilt;

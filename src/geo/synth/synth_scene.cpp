@@ -147,7 +147,8 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       surf[i] = s;
       changed[i] = ch;
       // Within-class variation that persists from date to date: a per-field (or smooth, outside
-      // fields) component, a per-pixel brightness and a per-band part, mixed to unit variance.
+      // fields) component, a per-pixel brightness and a small per-band part (real texture is
+      // mostly brightness, not colour speckle), mixed to about unit variance.
       const float g_area = c.parcel ? gauss(hash(area_seed, c.patch)) : std::clamp(c.texture, -2.0f, 2.0f);
       const uint64_t hp = hash_xy(pixel_seed, h.x + x, h.y + y);
       const float g_pix = gauss(hp);
@@ -161,7 +162,7 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       for (int b = 0; b < kBands; ++b) {
         const auto ub = static_cast<size_t>(b);
         const float g_band = normal_(hband[ub / 5], static_cast<int>(ub % 5));
-        const float z = std::clamp(0.6f * g_area + 0.4f * g_pix + 0.69f * g_band, -2.0f, 2.0f);
+        const float z = std::clamp(0.6f * g_area + 0.7f * g_pix + 0.3f * g_band, -2.0f, 2.0f);
         v[b] = ma[ub] + (mb[ub] - ma[ub]) * s.t + (sa[ub] + (sb[ub] - sa[ub]) * s.t) * z;
       }
     }
