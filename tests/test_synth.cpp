@@ -324,11 +324,13 @@ TEST(RunSynth, SameSeedSameBytesAndFilesAsPromised) {
   strata::pipeline::SynthOptions o;
   o.size = 300;
   o.dates = 3;
-  o.strip_rows = 200;  // two strips
+  o.strip_rows = 200;  // two strips, three threads
+  o.threads = 3;
   o.out_dir = a.path.string();
   const auto ra = strata::pipeline::run_synth(o);
   o.out_dir = b.path.string();
-  o.strip_rows = 512;  // one strip
+  o.strip_rows = 512;  // one strip, one thread
+  o.threads = 1;
   const auto rb = strata::pipeline::run_synth(o);
   ASSERT_EQ(ra.files.size(), 3u * 4u + 1u);
   for (size_t i = 0; i < ra.files.size(); ++i) {

@@ -22,6 +22,7 @@ int cmd_synth(int argc, char** argv) {
              {"start", "YYYY-MM-DD", "first date", "2021-01-15", false},
              {"epsg", "CODE", "UTM CRS (326xx / 327xx); default: a zone chosen from the seed", "", false},
              {"spectra", "FILE", "class spectra table", "data/spectra/s2_class_spectra.csv", false},
+             {"threads", "N", "threads computing the scene; 0 = all cores", "0", false},
              {"overwrite", "", "replace files in a non-empty --out", "", false},
              {"verbose", "", "debug logging", "", false},
              {"quiet", "", "warnings and errors only", "", false}});
@@ -53,10 +54,11 @@ int cmd_synth(int argc, char** argv) {
   }
   if (args.has("spectra")) o.spectra = args.get("spectra");
   o.overwrite = args.flag("overwrite");
+  o.threads = static_cast<int>(args.get_int("threads", 0, 1024));
   const pipeline::SynthResult r = pipeline::run_synth(o);
   const double mpx = static_cast<double>(r.pixels) / 1e6;
   log::info("synth: ", o.dates, " dates of ", o.size, "x", o.size, " px (EPSG:", r.epsg, ") in ", o.out_dir, "; ",
-            mpx / r.render_seconds, " Mpx/s computing, ", mpx / r.total_seconds, " Mpx/s with writing");
+            mpx / r.render_seconds, " Mpx/s computing (", r.threads, " threads), ", mpx / r.total_seconds, " Mpx/s with writing");
   std::printf("%s\n", (o.out_dir + "/synth.json").c_str());
   return 0;
 }

@@ -1,8 +1,11 @@
 #include "pipeline/synth.h"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -86,6 +89,56 @@ nlohmann::json event_json(const geo::synth::Event& e, const SynthScene& scene) {
   return j;
 }
 
+// Renders `strip` as up to `threads` row bands, one per thread, into blocks[i] (blocks do not
+// depend on how the scene is cut, so neither does the output), and returns the strip: blocks[0]
+// when one thread did it all, else `whole`, the bands gathered in order.
+const geo::synth::SynthBlock& render_parallel(const SynthScene& scene, const geo::Window& strip, int date, int threads,
+                                              std::vector<geo::synth::SynthBlock>& blocks,
+                                              geo::synth::SynthBlock& whole) {
+  const int64_t rows = (strip.height + threads - 1) / threads;
+  std::vector<geo::Window> parts;
+  for (int64_t y = strip.y; y < strip.y + strip.height; y += rows)
+    parts.push_back({strip.x, y, strip.width, std::min(rows, strip.y + strip.height - y)});
+  if (parts.size() == 1) {
+    scene.render(parts[0], date, blocks[0]);
+    return blocks[0];
+  }
+  std::vector<std::exception_ptr> errors(parts.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < parts.size(); ++t)
+    pool.emplace_back([&, t] {
+      try {
+        scene.render(parts[t], date, blocks[t]);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+
+  const auto n = static_cast<size_t>(strip.pixels());
+  whole.window = strip;
+  whole.bands.resize(n * geo::synth::kBands);
+  whole.qa60.resize(n);
+  whole.scl.resize(n);
+  whole.label.resize(n);
+  whole.worldcover.resize(n);
+  for (size_t t = 0; t < parts.size(); ++t) {
+    const auto& b = blocks[t];
+    const auto off = static_cast<size_t>((parts[t].y - strip.y) * strip.width);
+    const auto m = static_cast<size_t>(parts[t].pixels());
+    for (size_t k = 0; k < static_cast<size_t>(geo::synth::kBands); ++k)
+      std::copy_n(b.bands.begin() + static_cast<std::ptrdiff_t>(k * m), m,
+                  whole.bands.begin() + static_cast<std::ptrdiff_t>(k * n + off));
+    std::copy(b.qa60.begin(), b.qa60.end(), whole.qa60.begin() + static_cast<std::ptrdiff_t>(off));
+    std::copy(b.scl.begin(), b.scl.end(), whole.scl.begin() + static_cast<std::ptrdiff_t>(off));
+    std::copy(b.label.begin(), b.label.end(), whole.label.begin() + static_cast<std::ptrdiff_t>(off));
+    std::copy(b.worldcover.begin(), b.worldcover.end(), whole.worldcover.begin() + static_cast<std::ptrdiff_t>(off));
+  }
+  return whole;
+}
+
 void write_text_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   {
@@ -153,7 +206,9 @@ SynthResult run_synth(const SynthOptions& o) {
   int64_t total_valid = 0;
   nlohmann::json dates_json = nlohmann::json::array();
   double render_seconds = 0;
-  geo::synth::SynthBlock block;
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<geo::synth::SynthBlock> blocks(static_cast<size_t>(threads));
+  geo::synth::SynthBlock whole;
   std::vector<uint16_t> qa;
   for (int d = 0; d < o.dates; ++d) {
     const auto& date = scene.dates()[static_cast<size_t>(d)];
@@ -172,8 +227,10 @@ SynthResult run_synth(const SynthOptions& o) {
     for (int64_t y = 0; y < o.size; y += strip_rows) {
       const geo::Window strip{0, y, o.size, std::min(strip_rows, o.size - y)};
       const auto t0 = std::chrono::steady_clock::now();
-      scene.render(strip, d, block);
+      const geo::synth::SynthBlock& block = render_parallel(scene, strip, d, threads, blocks, whole);
       render_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // Whole strips go to the files at once: a strip covers whole tile rows, so each tile is
+      // compressed once and the bytes do not depend on strip height or thread count.
       const auto n = static_cast<size_t>(strip.pixels());
       qa.resize(2 * n);
       std::copy(block.qa60.begin(), block.qa60.end(), qa.begin());
@@ -246,6 +303,7 @@ SynthResult run_synth(const SynthOptions& o) {
   write_text_atomically(json_path, j.dump(2) + "\n");
   result.files.push_back(json_path);
   result.render_seconds = render_seconds;
+  result.threads = threads;
   result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return result;
 }

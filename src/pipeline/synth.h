@@ -26,13 +26,15 @@ struct SynthOptions {
   bool overwrite = false;     // else a non-empty out_dir is refused
   std::string spectra;        // spectra table; "" = the repository's data/spectra/s2_class_spectra.csv
   int64_t strip_rows = 256;   // rows rendered and written at a time (rounded up to whole 256-px tiles)
+  int threads = 0;            // threads computing each strip; 0 = all hardware threads
 };
 
 struct SynthResult {
   std::vector<std::string> files;
   int epsg = 0;
   int64_t pixels = 0;            // size^2 x dates
-  double render_seconds = 0;     // computing the scene (no I/O)
+  double render_seconds = 0;     // computing the scene (no I/O), wall clock
+  int threads = 1;
   double total_seconds = 0;
   std::array<double, 9> class_fraction{};  // over all dates' valid pixels
 };
