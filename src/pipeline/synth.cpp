@@ -192,10 +192,13 @@ SynthResult run_synth(const SynthOptions& o) {
   label_opts.band_descriptions = {"label"};
   label_opts.nodata = kIgnoreLabel;
   label_opts.color_table = dynamic_world_palette();
+  label_opts.metadata = {{"STRATA_SYNTHETIC", "1"}};
+  for (int c = 0; c < kNumClasses; ++c) label_opts.metadata["CLASS_" + std::to_string(c)] = class_names()[static_cast<size_t>(c)];
   geo::WriteOptions wc_opts = label_opts;
   wc_opts.band_descriptions = {"worldcover"};
   wc_opts.nodata = 0;
   wc_opts.color_table = worldcover_palette();
+  wc_opts.metadata = {{"STRATA_SYNTHETIC", "1"}, {"LABEL_SCHEME", "worldcover"}};
 
   // Strips are whole rows of the files' 256-pixel tiles, so that each tile is compressed once and
   // the bytes do not depend on the strip height.
