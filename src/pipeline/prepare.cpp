@@ -105,6 +105,8 @@ void prepare_output_dir(const PrepareOptions& o, const std::string& hash, const 
     }
   } else {
     log::info(o.out_dir, ": resuming an interrupted run; complete shards are kept");
+    for (const auto& e : fs::directory_iterator(o.out_dir))  // what the killed run was writing
+      if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove_all(e.path());
   }
   fs::create_directories(files.work());
   if (o.write_masks) fs::create_directories(files.masks());
