@@ -10,6 +10,7 @@ packages=(
   libgdal-dev gdal-bin
   libhdf5-dev libhdf5-openmpi-dev hdf5-tools
   openmpi-bin libopenmpi-dev
+  slurm-wlm munge libpmix2 iproute2   # slurm/local: the one-node test cluster (ctest -L slurm)
   libopenblas-dev
   libgtest-dev googletest libbenchmark-dev
   nlohmann-json3-dev libtomlplusplus-dev
