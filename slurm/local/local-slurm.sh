@@ -181,6 +181,14 @@ start_munged() {
       { dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none; }
     chmod 600 "$D/munge/munge.key"
   fi
+  # munged refuses a socket below a directory that is not o+x (e.g. a 700 mktemp -d dir) with a
+  # message only in its log; say it here, and which directory, instead
+  local dir=$D
+  while [[ $dir != / ]]; do
+    [[ $(stat -c %A "$dir") == ?????????[xt] ]] ||
+      die "munged needs o+x on every directory above its socket: chmod o+x $dir (or pick another STATE_DIR)"
+    dir=$(dirname "$dir")
+  done
   rm -f "$SOCK" "$SOCK.lock"
   munged --socket="$SOCK" --key-file="$D/munge/munge.key" --pid-file="$D/munge/munged.pid" \
          --log-file="$D/log/munged.log" --seed-file="$D/munge/munged.seed" --num-threads=2 ||

@@ -25,6 +25,7 @@ for tool in munged slurmctld slurmd sbatch squeue scontrol; do
 done
 [[ $(id -u) -eq 0 ]] || skip "the local Slurm cluster runs its daemons as root (SlurmUser=root)"
 [[ -x $strata ]] || fail "no strata binary at $strata"
+strata=$(realpath "$strata")   # jobs run in another directory
 
 # Fixed default ports, unless something (another engineer's cluster) listens there: then the
 # next free pair, so the test neither fails nor disturbs it.
@@ -37,6 +38,7 @@ done
 [[ -n ${LOCAL_SLURM_CTLD_PORT:-} ]] || fail "no free port pair for slurmctld/slurmd"
 
 work=$(mktemp -d /tmp/strata-slurm-test-XXXXXX)
+chmod 755 "$work"   # munged wants o+x on every directory above its socket (mktemp -d gives 700)
 state=$work/cluster
 cleanup() {
   local rc=$?
@@ -50,12 +52,15 @@ cleanup() {
 trap cleanup EXIT
 # ctest kills on TIMEOUT; INT/TERM still go through cleanup so no daemon outlives the test
 trap 'exit 130' INT TERM
+# set -e stops at the first failing command: say which
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 secs() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(secs)" 'BEGIN { printf "%.2f", b - a }'; }
 
 t=$(secs)
-eval "$("$cluster" start "$state")"
+env_lines=$("$cluster" start "$state")   # not inside eval "$(...)": set -e would miss a failure
+eval "$env_lines"
 echo "cluster up in $(elapsed "$t") s (ports $LOCAL_SLURM_CTLD_PORT/$LOCAL_SLURM_D_PORT)"
 
 cd "$work"   # relative job arguments are relative to the submit directory
@@ -67,7 +72,8 @@ export STRATA=$strata   # the build under test, not whatever build/bin/strata ho
 # wait_job ID EXPECTED_STATE EXPECTED_EXIT: the final JobState/ExitCode must match
 wait_job() {
   local out
-  out=$("$cluster" wait "$state" "$1" 90) || true
+  # 60 s each: three jobs stay well inside ctest's TIMEOUT, so cleanup always runs
+  out=$("$cluster" wait "$state" "$1" 60) || true
   echo "job $1: $out"
   [[ $out == *"JobState=$2 "* && $out == *"ExitCode=$3" ]] || { cat "job-$1.out" >&2; fail "job $1: want $2 $3, got '$out'"; }
 }
@@ -91,6 +97,7 @@ for s in shards:
 print(f"manifest: {len(shards)} shard(s), {total} patches")
 EOF
 grep -q '2 rank(s)' "job-$job.out" || { cat "job-$job.out" >&2; fail "the log does not show 2 ranks"; }
+echo "log: $(grep -m1 '2 rank(s)' "job-$job.out")"
 grep -q 'srun --mpi=pmix' "job-$job.out" || fail "the log does not show the srun line"
 
 # 2. a bad argument: the job fails and says why, in one line per rank
