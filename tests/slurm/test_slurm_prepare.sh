@@ -37,6 +37,9 @@ for base in 6817 16817 26817 36817; do
 done
 [[ -n ${LOCAL_SLURM_CTLD_PORT:-} ]] || fail "no free port pair for slurmctld/slurmd"
 
+# the jobs ask for 2 tasks; on a 1-CPU machine they would pend forever, so advertise 2 CPUs there
+(($(nproc) >= 2)) || export LOCAL_SLURM_CPUS=2
+
 work=$(mktemp -d /tmp/strata-slurm-test-XXXXXX)
 chmod 755 "$work"   # munged wants o+x on every directory above its socket (mktemp -d gives 700)
 state=$work/cluster
