@@ -1,9 +1,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "core/error.h"
 #include "nn/backend.h"
+#include "nn/fast/conv_gemm.h"
+#include "nn/ops/concat.h"
+#include "nn/ops/elementwise.h"
+#include "nn/ops/relu.h"
+#include "nn/ops/softmax.h"
+#include "nn/ops/upsample.h"
 
 namespace strata::nn {
 namespace {
@@ -29,6 +36,83 @@ class CpuBackend final : public Backend {
     norm.validate();
     normalize_bands_reference(dn, out, norm, batch, pixels);
   }
+
+  // Convolutions take the im2col + GEMM path; everything else is memory-bound and runs the
+  // reference, which is already a single pass over the data.
+  void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y) override {
+    fast::conv2d_forward(s, x, w, b, y, scratch(fast::conv2d_scratch_floats(s)));
+  }
+  void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                       float* db) override {
+    fast::conv2d_backward(s, x, w, dy, dx, dw, db, scratch(fast::conv2d_scratch_floats(s)));
+  }
+  void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
+                                float* y) override {
+    fast::conv_transpose2d_forward(s, x, w, b, y, scratch(fast::conv_transpose2d_scratch_floats(s)));
+  }
+  void conv_transpose2d_backward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* dy,
+                                 float* dx, float* dw, float* db) override {
+    fast::conv_transpose2d_backward(s, x, w, dy, dx, dw, db, scratch(fast::conv_transpose2d_scratch_floats(s)));
+  }
+  void batch_norm_forward_train(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
+                                float* running_mean, float* running_var, float* y, float* save_mean,
+                                float* save_invstd) override {
+    batch_norm_forward_train_reference(s, x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd);
+  }
+  void batch_norm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
+                               const float* running_mean, const float* running_var, float* y) override {
+    batch_norm_forward_eval_reference(s, x, gamma, beta, running_mean, running_var, y);
+  }
+  void batch_norm_backward(const BatchNormShape& s, const float* x, const float* gamma, const float* save_mean,
+                           const float* save_invstd, const float* dy, float* dx, float* dgamma,
+                           float* dbeta) override {
+    batch_norm_backward_reference(s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+  }
+  void relu_forward(const float* x, float* y, int64_t count) override { relu_forward_reference(x, y, count); }
+  void relu_backward(const float* y, const float* dy, float* dx, int64_t count) override {
+    relu_backward_reference(y, dy, dx, count);
+  }
+  void max_pool2x2_forward(const PoolShape& s, const float* x, float* y) override {
+    max_pool2x2_forward_reference(s, x, y);
+  }
+  void max_pool2x2_backward(const PoolShape& s, const float* x, const float* dy, float* dx) override {
+    max_pool2x2_backward_reference(s, x, dy, dx);
+  }
+  void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
+                               int64_t hw) override {
+    concat_channels_forward_reference(a, b, y, n, ca, cb, hw);
+  }
+  void concat_channels_backward(const float* dy, float* da, float* db, int64_t n, int64_t ca, int64_t cb,
+                                int64_t hw) override {
+    concat_channels_backward_reference(dy, da, db, n, ca, cb, hw);
+  }
+  void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) override {
+    upsample2x_forward_reference(x, y, planes, h, w);
+  }
+  void upsample2x_backward(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w) override {
+    upsample2x_backward_reference(dy, dx, planes, h, w);
+  }
+  void softmax_channels(const float* x, float* y, int64_t n, int64_t c, int64_t hw) override {
+    softmax_channels_reference(x, y, n, c, hw);
+  }
+  float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8_t* labels,
+                      const float* class_weights, float* dlogits) override {
+    return cross_entropy_reference(s, logits, labels, class_weights, dlogits);
+  }
+  void adam_step(const AdamHyper& h, float* param, const float* grad, float* m, float* v, int64_t count) override {
+    adam_step_reference(h, param, grad, m, v, count);
+  }
+  void fill(float* y, float value, int64_t count) override { fill_reference(y, value, count); }
+  void add_inplace(float* y, const float* x, int64_t count) override { add_inplace_reference(y, x, count); }
+
+ private:
+  // One growing scratch area shared by the convolutions: after the first step of a given
+  // shape nothing is allocated.
+  float* scratch(int64_t floats) {
+    if (static_cast<size_t>(floats) > scratch_.size()) scratch_.resize(static_cast<size_t>(floats));
+    return scratch_.data();
+  }
+  std::vector<float> scratch_;
 };
 
 }  // namespace

@@ -1,0 +1,132 @@
+#include "nn/fast/conv_gemm.h"
+
+#include <algorithm>
+
+#include "core/checked.h"
+#include "nn/fast/gemm.h"
+#include "nn/fast/im2col.h"
+
+namespace strata::nn::fast {
+namespace {
+
+Lowering conv_lowering(const Conv2dShape& s) {
+  return {s.c_in, s.h, s.w, s.k, s.stride, s.pad(), s.out_h(), s.out_w()};
+}
+// A transposed convolution scatters from the input grid onto the output image: the lowering
+// of the output image with the input as the grid of kernel positions.
+Lowering convt_lowering(const ConvTranspose2dShape& s) {
+  return {s.c_out, s.out_h(), s.out_w(), s.k, s.stride, s.pad, s.h, s.w};
+}
+// A 1x1 stride-1 convolution needs no lowering: the image is its own column matrix.
+bool is_pointwise(const Conv2dShape& s) { return s.k == 1 && s.stride == 1; }
+
+void add_bias(float* y, const float* b, int64_t channels, int64_t pixels) {
+  for (int64_t c = 0; c < channels; ++c) {
+    float* row = y + c * pixels;
+    for (int64_t i = 0; i < pixels; ++i) row[i] += b[c];
+  }
+}
+
+void bias_grad(const float* dy, float* db, int64_t n, int64_t channels, int64_t pixels) {
+  for (int64_t c = 0; c < channels; ++c) {
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = dy + (i * channels + c) * pixels;
+      float part = 0.0f;
+      for (int64_t j = 0; j < pixels; ++j) part += row[j];
+      acc += part;
+    }
+    db[c] = static_cast<float>(acc);
+  }
+}
+
+}  // namespace
+
+int64_t conv2d_scratch_floats(const Conv2dShape& s) {
+  s.validate();
+  return is_pointwise(s) ? 0 : checked_product({s.c_in, s.k, s.k, s.out_h(), s.out_w()});
+}
+
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y, float* scratch) {
+  s.validate();
+  const Lowering l = conv_lowering(s);
+  const int64_t kk = s.c_in * s.k * s.k, pix = s.out_h() * s.out_w();
+  for (int64_t n = 0; n < s.n; ++n) {
+    const float* xn = x + n * s.c_in * s.h * s.w;
+    float* yn = y + n * s.c_out * pix;
+    const float* col = xn;
+    if (!is_pointwise(s)) {
+      im2col(l, xn, scratch);
+      col = scratch;
+    }
+    sgemm(false, false, s.c_out, pix, kk, 1.0f, w, kk, col, pix, 0.0f, yn, pix);
+    if (b) add_bias(yn, b, s.c_out, pix);
+  }
+}
+
+void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                     float* db, float* scratch) {
+  s.validate();
+  const Lowering l = conv_lowering(s);
+  const int64_t kk = s.c_in * s.k * s.k, pix = s.out_h() * s.out_w();
+  if (db) bias_grad(dy, db, s.n, s.c_out, pix);
+  for (int64_t n = 0; n < s.n; ++n) {
+    const float* xn = x + n * s.c_in * s.h * s.w;
+    const float* dyn = dy + n * s.c_out * pix;
+    if (dw) {
+      const float* col = xn;
+      if (!is_pointwise(s)) {
+        im2col(l, xn, scratch);
+        col = scratch;
+      }
+      // dW[c_out, kk] (+)= dY[c_out, pix] * col[kk, pix]^T
+      sgemm(false, true, s.c_out, kk, pix, 1.0f, dyn, pix, col, pix, n == 0 ? 0.0f : 1.0f, dw, kk);
+    }
+    if (dx) {
+      float* dxn = dx + n * s.c_in * s.h * s.w;
+      // dcol[kk, pix] = W[c_out, kk]^T * dY[c_out, pix], folded back onto the image.
+      if (is_pointwise(s)) {
+        sgemm(true, false, kk, pix, s.c_out, 1.0f, w, kk, dyn, pix, 0.0f, dxn, pix);
+      } else {
+        sgemm(true, false, kk, pix, s.c_out, 1.0f, w, kk, dyn, pix, 0.0f, scratch, pix);
+        col2im(l, scratch, dxn);
+      }
+    }
+  }
+}
+
+int64_t conv_transpose2d_scratch_floats(const ConvTranspose2dShape& s) {
+  s.validate();
+  return checked_product({s.c_out, s.k, s.k, s.h, s.w});
+}
+
+void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
+                              float* y, float* scratch) {
+  s.validate();
+  const Lowering l = convt_lowering(s);
+  const int64_t kk = s.c_out * s.k * s.k, pix = s.h * s.w, opix = s.out_h() * s.out_w();
+  for (int64_t n = 0; n < s.n; ++n) {
+    // col[kk, pix] = W[c_in, kk]^T * x[c_in, pix], scattered onto the output image.
+    sgemm(true, false, kk, pix, s.c_in, 1.0f, w, kk, x + n * s.c_in * pix, pix, 0.0f, scratch, pix);
+    float* yn = y + n * s.c_out * opix;
+    col2im(l, scratch, yn);
+    if (b) add_bias(yn, b, s.c_out, opix);
+  }
+}
+
+void conv_transpose2d_backward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* dy,
+                               float* dx, float* dw, float* db, float* scratch) {
+  s.validate();
+  const Lowering l = convt_lowering(s);
+  const int64_t kk = s.c_out * s.k * s.k, pix = s.h * s.w, opix = s.out_h() * s.out_w();
+  if (db) bias_grad(dy, db, s.n, s.c_out, opix);
+  for (int64_t n = 0; n < s.n; ++n) {
+    im2col(l, dy + n * s.c_out * opix, scratch);  // dcol[kk, pix]
+    // dx[c_in, pix] = W[c_in, kk] * dcol;  dW[c_in, kk] (+)= x[c_in, pix] * dcol^T
+    if (dx) sgemm(false, false, s.c_in, pix, kk, 1.0f, w, kk, scratch, pix, 0.0f, dx + n * s.c_in * pix, pix);
+    if (dw) sgemm(false, true, s.c_in, kk, pix, 1.0f, x + n * s.c_in * pix, pix, scratch, pix, n == 0 ? 0.0f : 1.0f,
+                  dw, kk);
+  }
+}
+
+}  // namespace strata::nn::fast
