@@ -260,6 +260,12 @@ OpCase elementwise_case(std::string name, int64_t count) {
             add_inplace_reference(y.data(), x.data(), count);
             be.add_inplace(dy.get(), dx.get(), count);
             EXPECT_TRUE(all_close(dy.host(), y, 0.0));
+            F bad = x;
+            bad[3] = NAN, bad[7] = INFINITY, bad[static_cast<size_t>(count - 1)] = -INFINITY;
+            DeviceArray<float> dbad(be, bad);
+            EXPECT_EQ(be.count_nonfinite(dbad.get(), count), count_nonfinite_reference(bad.data(), count));
+            EXPECT_EQ(be.count_nonfinite(dbad.get(), count), 3);
+            EXPECT_EQ(be.count_nonfinite(dx.get(), count), 0);
             be.fill(dy.get(), 0.25f, count);
             EXPECT_TRUE(all_close(dy.host(), F(static_cast<size_t>(count), 0.25f), 0.0));
           }};
@@ -307,7 +313,7 @@ std::vector<OpCase> all_cases() {
       ce_case("cross_entropy_all_ignored", CrossEntropyShape{1, 4, 10, 0.1f}, true, 1.0),
       adam_case("adam_l2", AdamHyper{1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, false, 3}),
       adam_case("adamw", AdamHyper{1e-2f, 0.9f, 0.999f, 1e-8f, 5e-2f, true, 1}),
-      elementwise_case("fill_and_add", 777),
+      elementwise_case("fill_add_count_nonfinite", 777),
   };
 }
 

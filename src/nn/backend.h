@@ -89,6 +89,7 @@ class Backend {
     (void)x, (void)y, (void)count;
     not_implemented("relu_forward");
   }
+  // ReLU forward may run in place (y == x) and backward may write over its input (dx == dy).
   virtual void relu_backward(const float* y, const float* dy, float* dx, int64_t count) {
     (void)y, (void)dy, (void)dx, (void)count;
     not_implemented("relu_backward");
@@ -140,6 +141,11 @@ class Backend {
   virtual void add_inplace(float* y, const float* x, int64_t count) {
     (void)y, (void)x, (void)count;
     not_implemented("add_inplace");
+  }
+  // Number of NaN / Inf values in x, returned to the host.
+  virtual int64_t count_nonfinite(const float* x, int64_t count) {
+    (void)x, (void)count;
+    not_implemented("count_nonfinite");
   }
 
  protected:

@@ -104,6 +104,7 @@ class CpuBackend final : public Backend {
   }
   void fill(float* y, float value, int64_t count) override { fill_reference(y, value, count); }
   void add_inplace(float* y, const float* x, int64_t count) override { add_inplace_reference(y, x, count); }
+  int64_t count_nonfinite(const float* x, int64_t count) override { return count_nonfinite_reference(x, count); }
 
  private:
   // One growing scratch area shared by the convolutions: after the first step of a given

@@ -1,6 +1,6 @@
 #pragma once
 // ReLU, elementwise. Backward masks with the forward's output (y > 0), so it also works
-// when the forward ran in place.
+// when the forward ran in place; both may run in place (y == x, dx == dy).
 #include <cstdint>
 
 namespace strata::nn {
