@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "nn/backend.h"
+#include "nn/fast/batch_norm.h"
 #include "nn/fast/conv_gemm.h"
 #include "nn/ops/concat.h"
 #include "nn/ops/elementwise.h"
@@ -37,8 +38,8 @@ class CpuBackend final : public Backend {
     normalize_bands_reference(dn, out, norm, batch, pixels);
   }
 
-  // Convolutions take the im2col + GEMM path; everything else is memory-bound and runs the
-  // reference, which is already a single pass over the data.
+  // Convolutions take the im2col + GEMM path and batch norm its vectorised path; the other
+  // ops are single passes over memory whose references the compiler already vectorises.
   void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y) override {
     fast::conv2d_forward(s, x, w, b, y, scratch(fast::conv2d_scratch_floats(s)));
   }
@@ -57,16 +58,16 @@ class CpuBackend final : public Backend {
   void batch_norm_forward_train(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
                                 float* running_mean, float* running_var, float* y, float* save_mean,
                                 float* save_invstd) override {
-    batch_norm_forward_train_reference(s, x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd);
+    fast::batch_norm_forward_train(s, x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd);
   }
   void batch_norm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
                                const float* running_mean, const float* running_var, float* y) override {
-    batch_norm_forward_eval_reference(s, x, gamma, beta, running_mean, running_var, y);
+    fast::batch_norm_forward_eval(s, x, gamma, beta, running_mean, running_var, y);
   }
   void batch_norm_backward(const BatchNormShape& s, const float* x, const float* gamma, const float* save_mean,
                            const float* save_invstd, const float* dy, float* dx, float* dgamma,
                            float* dbeta) override {
-    batch_norm_backward_reference(s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+    fast::batch_norm_backward(s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
   }
   void relu_forward(const float* x, float* y, int64_t count) override { relu_forward_reference(x, y, count); }
   void relu_backward(const float* y, const float* dy, float* dx, int64_t count) override {
