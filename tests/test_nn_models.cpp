@@ -137,6 +137,28 @@ TEST(Training, AdamLowersTheLossOnAFixedBatch) {
   }
 }
 
+TEST(Training, AStepOfAKnownShapeAllocatesNothing) {
+  auto be = make_cpu_backend();
+  ASSERT_GE(be->allocation_count(), 0) << "the CPU backend counts its allocations";
+  for (const ModelConfig& c : {ModelConfig{"sample-fcn", 4, 4, {8, 8}}, ModelConfig{"unet-small", 4, 4, {8, 16}}}) {
+    auto model = make_model(*be, c, 3);
+    Trainer trainer(*model, AdamConfig{}, LrSchedule{}, {});
+    Predictor predict(*model);
+    const Batch b = make_batch(c, 2, 16, 16, 9);
+    trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w);
+    predict.probabilities(b.x.data(), b.n, b.h, b.w);
+    const int64_t before = be->allocation_count();
+    for (int i = 0; i < 3; ++i) {
+      trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w);
+      predict.probabilities(b.x.data(), b.n, b.h, b.w);
+    }
+    EXPECT_EQ(be->allocation_count(), before) << c.arch;
+    const Batch smaller = make_batch(c, 1, 8, 8, 9);  // smaller shapes reuse the same buffers
+    trainer.step(smaller.x.data(), smaller.labels.data(), smaller.n, smaller.h, smaller.w);
+    EXPECT_EQ(be->allocation_count(), before) << c.arch;
+  }
+}
+
 TEST(LrSchedule, WarmsUpLinearlyThenFollowsACosine) {
   const LrSchedule s{1.0f, 0.1f, 4, 14};
   EXPECT_FLOAT_EQ(s.at(0), 0.25f);

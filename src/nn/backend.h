@@ -37,6 +37,10 @@ class Backend {
   virtual void upload(void* device_dst, const void* host_src, size_t bytes) = 0;
   virtual void download(void* host_dst, const void* device_src, size_t bytes) = 0;
   virtual void synchronize() = 0;
+  // How many times this backend has taken memory from the system (allocate() and growth of
+  // its internal scratch), or -1 where it does not count. A training step of a shape seen
+  // before must leave it unchanged.
+  virtual int64_t allocation_count() const { return -1; }
 
   // dn: [batch, bands, pixels] uint16 -> out: same shape, float. See nn/normalize.h.
   virtual void normalize_bands(const uint16_t* dn, float* out, const BandNormalization& norm,

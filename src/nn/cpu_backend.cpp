@@ -25,12 +25,14 @@ class CpuBackend final : public Backend {
     // 64-byte alignment for AVX-512 loads; round up as aligned_alloc requires.
     void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + (bytes == 0 ? 64 : 0));
     if (!p) throw std::bad_alloc();
+    ++allocations_;
     return p;
   }
   void release(void* ptr) noexcept override { std::free(ptr); }
   void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void synchronize() override {}
+  int64_t allocation_count() const override { return allocations_; }
 
   void normalize_bands(const uint16_t* dn, float* out, const BandNormalization& norm, int64_t batch,
                        int64_t pixels) override {
@@ -111,10 +113,14 @@ class CpuBackend final : public Backend {
   // One growing scratch area shared by the convolutions: after the first step of a given
   // shape nothing is allocated.
   float* scratch(int64_t floats) {
-    if (static_cast<size_t>(floats) > scratch_.size()) scratch_.resize(static_cast<size_t>(floats));
+    if (static_cast<size_t>(floats) > scratch_.size()) {
+      scratch_.resize(static_cast<size_t>(floats));
+      ++allocations_;
+    }
     return scratch_.data();
   }
   std::vector<float> scratch_;
+  int64_t allocations_ = 0;
 };
 
 }  // namespace

@@ -17,7 +17,7 @@ BatchNormReluLayer::BatchNormReluLayer(ParamSet& params, const std::string& name
 }
 
 Act BatchNormReluLayer::forward(const Act& x, bool train) {
-  check(x.c == c_, "batch_norm: input has " + std::to_string(x.c) + " channels, the layer expects " +
+  if (x.c != c_) throw Error("batch_norm: input has " + std::to_string(x.c) + " channels, the layer expects " +
                        std::to_string(c_));
   const BatchNormShape s{x.n, c_, x.hw(), eps_, momentum_};
   x_ = x;

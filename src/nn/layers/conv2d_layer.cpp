@@ -14,7 +14,7 @@ Conv2dLayer::Conv2dLayer(ParamSet& params, const std::string& name, int64_t c_in
 }
 
 Act Conv2dLayer::forward(const Act& x) {
-  check(x.c == c_in_, "conv2d: input has " + std::to_string(x.c) + " channels, the layer expects " +
+  if (x.c != c_in_) throw Error("conv2d: input has " + std::to_string(x.c) + " channels, the layer expects " +
                           std::to_string(c_in_));
   const Conv2dShape s = shape_of(x);
   s.validate();

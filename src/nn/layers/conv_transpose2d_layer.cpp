@@ -15,7 +15,7 @@ ConvTranspose2dLayer::ConvTranspose2dLayer(ParamSet& params, const std::string& 
 }
 
 Act ConvTranspose2dLayer::forward(const Act& x) {
-  check(x.c == c_in_, "conv_transpose2d: input has " + std::to_string(x.c) + " channels, the layer expects " +
+  if (x.c != c_in_) throw Error("conv_transpose2d: input has " + std::to_string(x.c) + " channels, the layer expects " +
                           std::to_string(c_in_));
   const ConvTranspose2dShape s = shape_of(x);
   s.validate();

@@ -40,7 +40,7 @@ class UNetSmall final : public Model {
 
   Act forward(const float* x, int64_t n, int64_t h, int64_t w, bool train) override {
     const int64_t f = int64_t{1} << (depth_ - 1);
-    check(h % f == 0 && w % f == 0, "unet-small: patch " + std::to_string(h) + "x" + std::to_string(w) +
+    if (h % f != 0 || w % f != 0) throw Error("unet-small: patch " + std::to_string(h) + "x" + std::to_string(w) +
                                          " must be divisible by " + std::to_string(f) + " (2^(depth-1))");
     Act in{const_cast<float*>(x), n, config_.in_bands, h, w};  // read only: layers pass it on as const
     for (size_t i = 0; i < depth_; ++i) {

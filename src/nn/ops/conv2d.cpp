@@ -13,8 +13,8 @@ int64_t Conv2dShape::output_size() const { return checked_product({n, c_out, out
 
 void Conv2dShape::validate() const {
   check(n > 0 && c_in > 0 && h > 0 && w > 0 && c_out > 0, "conv2d: every dimension must be > 0");
-  check(k > 0 && k % 2 == 1, "conv2d: kernel size must be odd for same padding, got " + std::to_string(k));
-  check(stride == 1 || stride == 2, "conv2d: stride must be 1 or 2, got " + std::to_string(stride));
+  if (k <= 0 || k % 2 == 0) throw Error("conv2d: kernel size must be odd for same padding, got " + std::to_string(k));
+  if (stride != 1 && stride != 2) throw Error("conv2d: stride must be 1 or 2, got " + std::to_string(stride));
   (void)input_size(), (void)weight_size(), (void)output_size();
 }
 

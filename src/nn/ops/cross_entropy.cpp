@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <vector>
 
 #include "core/checked.h"
 #include "core/error.h"
@@ -26,24 +25,22 @@ float cross_entropy_reference(const CrossEntropyShape& s, const float* logits, c
   for (int64_t k = 0; k < s.c; ++k) wsum_classes += weight(k);
 
   double total = 0.0, denom = 0.0;
-  std::vector<double> logp(static_cast<size_t>(s.c));
   for (int64_t b = 0; b < s.n; ++b)
     for (int64_t i = 0; i < s.hw; ++i) {
       const uint8_t y = labels[b * s.hw + i];
       if (y == kIgnoreLabel) continue;
-      check(y < s.c, "cross_entropy: label " + std::to_string(y) + " is not a class (0.." + std::to_string(s.c - 1) +
-                         ") nor the ignore index 255");
+      if (y >= s.c)
+        throw Error("cross_entropy: label " + std::to_string(y) + " is not a class (0.." + std::to_string(s.c - 1) +
+                    ") nor the ignore index 255");
       const float* z = logits + b * s.c * s.hw + i;
       double mx = z[0];
       for (int64_t k = 1; k < s.c; ++k) mx = std::max(mx, static_cast<double>(z[k * s.hw]));
       double sum = 0.0;
       for (int64_t k = 0; k < s.c; ++k) sum += std::exp(z[k * s.hw] - mx);
+      const double lse = mx + std::log(sum);  // -log p_k = lse - z_k
       double smooth = 0.0;
-      for (int64_t k = 0; k < s.c; ++k) {
-        logp[static_cast<size_t>(k)] = z[k * s.hw] - mx - std::log(sum);
-        smooth -= weight(k) * logp[static_cast<size_t>(k)];
-      }
-      total += (1.0 - eps) * weight(y) * -logp[y] + eps / static_cast<double>(s.c) * smooth;
+      for (int64_t k = 0; k < s.c; ++k) smooth += weight(k) * (lse - z[k * s.hw]);
+      total += (1.0 - eps) * weight(y) * (lse - z[y * s.hw]) + eps / static_cast<double>(s.c) * smooth;
       denom += weight(y);
     }
 
