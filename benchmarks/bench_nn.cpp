@@ -101,10 +101,10 @@ void BM_UNetSmallInference(benchmark::State& s) { model_bench(s, unet_small_conf
 void BM_UNetSmallTraining(benchmark::State& s) { model_bench(s, unet_small_config(), true); }
 void BM_SampleFcnInference(benchmark::State& s) { model_bench(s, sample_fcn_config(), false); }
 void BM_SampleFcnTraining(benchmark::State& s) { model_bench(s, sample_fcn_config(), true); }
-BENCHMARK(BM_UNetSmallInference)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_UNetSmallTraining)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_SampleFcnInference)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_SampleFcnTraining)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_UNetSmallInference)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_UNetSmallTraining)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SampleFcnInference)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SampleFcnTraining)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace strata::nn
