@@ -287,6 +287,11 @@ std::vector<OpCase> all_cases() {
       conv_forward("conv2d_fwd_k1", conv(3, 16, 5, 6, 9, 1, 1), true),
       conv_forward("conv2d_fwd_k1_s2", conv(1, 4, 5, 6, 3, 1, 2), true),
       conv_forward("conv2d_fwd_1x1_image", conv(2, 3, 1, 1, 4, 3, 1), true),
+      // Rows wider than the fast path's cache band: lowered and multiplied a few rows at a time.
+      conv_forward("conv2d_fwd_banded", conv(2, 64, 5, 300, 4, 3, 1), true),
+      conv_forward("conv2d_fwd_banded_s2", conv(1, 64, 7, 601, 3, 3, 2), true),
+      conv_backward("conv2d_bwd_banded", conv(2, 64, 5, 300, 4, 3, 1)),
+      conv_backward("conv2d_bwd_banded_s2", conv(1, 64, 7, 601, 3, 3, 2)),
       conv_backward("conv2d_bwd_k3_s1", conv(2, 3, 9, 7, 4, 3, 1)),
       conv_backward("conv2d_bwd_k3_s2_odd", conv(2, 3, 9, 7, 5, 3, 2)),
       conv_backward("conv2d_bwd_k5_s1", conv(2, 13, 11, 12, 6, 5, 1)),

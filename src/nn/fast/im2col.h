@@ -14,6 +14,11 @@ struct Lowering {
 };
 
 void im2col(const Lowering& l, const float* image, float* col);
+// Only kernel-position rows [gy0, gy1): col is [c * k * k][(gy1 - gy0) * gw]. Convolutions
+// lower a band of rows at a time so that the column matrix stays in cache.
+void im2col_rows(const Lowering& l, const float* image, float* col, int64_t gy0, int64_t gy1);
 void col2im(const Lowering& l, const float* col, float* image);  // overwrites image
+// Adds the rows [gy0, gy1) of a banded column matrix onto the image (no zeroing).
+void col2im_rows_add(const Lowering& l, const float* col, float* image, int64_t gy0, int64_t gy1);
 
 }  // namespace strata::nn::fast
