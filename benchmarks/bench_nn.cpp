@@ -1,7 +1,7 @@
 // Per-op and per-model timings of the CPU backend. Convolutions report GFLOP/s (2 x MACs),
 // models report megapixels per second at the setting: batch 16, 128 x 128, 13 bands.
 // Threads: --threads=N is not a Google Benchmark flag, so the count comes from
-// STRATA_THREADS (default 1), applied to the BLAS before anything runs.
+// STRATA_THREADS (default 1): the CPU backend's pool size; the BLAS stays single-threaded.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -34,7 +34,7 @@ std::vector<float> randoms(int64_t n, uint64_t seed) {
 void BM_Conv2dForward(benchmark::State& state) {
   const Conv2dShape s{state.range(0), state.range(1), state.range(2), state.range(2), state.range(3), state.range(4),
                       state.range(5)};
-  auto be = make_cpu_backend();
+  auto be = make_cpu_backend(threads());
   const auto x = randoms(s.input_size(), 1), w = randoms(s.weight_size(), 2), b = randoms(s.c_out, 3);
   std::vector<float> y(static_cast<size_t>(s.output_size()));
   be->conv2d_forward(s, x.data(), w.data(), b.data(), y.data());  // warm: scratch and pages
@@ -49,7 +49,7 @@ void BM_Conv2dForward(benchmark::State& state) {
 void BM_Conv2dBackward(benchmark::State& state) {
   const Conv2dShape s{state.range(0), state.range(1), state.range(2), state.range(2), state.range(3), state.range(4),
                       state.range(5)};
-  auto be = make_cpu_backend();
+  auto be = make_cpu_backend(threads());
   const auto x = randoms(s.input_size(), 1), w = randoms(s.weight_size(), 2), dy = randoms(s.output_size(), 3);
   std::vector<float> dx(x.size()), dw(w.size()), db(static_cast<size_t>(s.c_out));
   be->conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
@@ -75,7 +75,7 @@ BENCHMARK(BM_Conv2dBackward)->Apply(conv_shapes);
 
 void model_bench(benchmark::State& state, const ModelConfig& config, bool train) {
   const int64_t n = 16, hw = 128;
-  auto be = make_cpu_backend();
+  auto be = make_cpu_backend(threads());
   auto model = make_model(*be, config, 1);
   const auto x = randoms(n * config.in_bands * hw * hw, 1);
   std::vector<uint8_t> labels(static_cast<size_t>(n * hw * hw));
@@ -110,7 +110,7 @@ BENCHMARK(BM_SampleFcnTraining)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace strata::nn
 
 int main(int argc, char** argv) {
-  strata::nn::fast::set_blas_threads(strata::nn::threads());
+  strata::nn::fast::set_blas_threads(1);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

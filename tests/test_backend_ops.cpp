@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -324,10 +325,13 @@ std::vector<OpCase> all_cases() {
 
 struct Param {
   Device device;
+  int threads;  // CPU threads; 3 splits the small test batches unevenly, and some threads idle
   size_t case_index;
 };
 
-void PrintTo(const Param& p, std::ostream* os) { *os << device_name(p.device) << " case " << p.case_index; }
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << device_name(p.device) << " threads " << p.threads << " case " << p.case_index;
+}
 
 class BackendOps : public ::testing::TestWithParam<Param> {};
 
@@ -338,7 +342,7 @@ TEST_P(BackendOps, MatchesCpuReference) {
   bool present = false;
   for (const auto& d : available_devices()) present = present || d.device == p.device;
   if (!present) GTEST_SKIP() << "no " << device_name(p.device) << " device here (CUDA: " << cuda_version_string() << ")";
-  std::unique_ptr<Backend> be = make_backend(p.device);
+  std::unique_ptr<Backend> be = p.device == Device::cpu ? make_cpu_backend(p.threads) : make_backend(p.device);
   try {
     c.run(*be);
   } catch (const Error& e) {
@@ -349,14 +353,16 @@ TEST_P(BackendOps, MatchesCpuReference) {
 
 std::vector<Param> all_params() {
   std::vector<Param> out;
-  for (Device d : {Device::cpu, Device::cuda})
-    for (size_t i = 0; i < all_cases().size(); ++i) out.push_back({d, i});
+  for (const auto& [d, threads] : {std::pair{Device::cpu, 1}, std::pair{Device::cpu, 3}, std::pair{Device::cuda, 1}})
+    for (size_t i = 0; i < all_cases().size(); ++i) out.push_back({d, threads, i});
   return out;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, BackendOps, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<Param>& info) {
-                           return device_name(info.param.device) + "_" + all_cases()[info.param.case_index].name;
+                           std::string name = device_name(info.param.device);
+                           if (info.param.threads > 1) name += "_threads" + std::to_string(info.param.threads);
+                           return name + "_" + all_cases()[info.param.case_index].name;
                          });
 
 }  // namespace

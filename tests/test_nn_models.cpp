@@ -159,6 +159,23 @@ TEST(Training, AStepOfAKnownShapeAllocatesNothing) {
   }
 }
 
+TEST(Training, ThreadsGiveTheSameSteps) {
+  const ModelConfig c{"unet-small", 4, 4, {8, 16}};
+  const Batch b = make_batch(c, 3, 16, 16, 4);  // 3 images on 2 threads: uneven split
+  std::vector<float> losses[2];
+  std::vector<float> weights[2];
+  for (int t = 0; t < 2; ++t) {
+    auto be = make_cpu_backend(t + 1);
+    auto model = make_model(*be, c, 8);
+    Trainer trainer(*model, AdamConfig{}, LrSchedule{1e-2f, 1e-3f, 1, 5}, {});
+    for (int i = 0; i < 4; ++i) losses[t].push_back(trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w));
+    weights[t] = model->params().find("enc0.conv1.weight")->get();
+  }
+  for (size_t i = 0; i < losses[0].size(); ++i) EXPECT_NEAR(losses[1][i], losses[0][i], 1e-5) << "step " << i;
+  ASSERT_EQ(weights[0].size(), weights[1].size());
+  for (size_t i = 0; i < weights[0].size(); ++i) ASSERT_NEAR(weights[1][i], weights[0][i], 1e-5) << i;
+}
+
 TEST(LrSchedule, WarmsUpLinearlyThenFollowsACosine) {
   const LrSchedule s{1.0f, 0.1f, 4, 14};
   EXPECT_FLOAT_EQ(s.at(0), 0.25f);

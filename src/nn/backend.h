@@ -174,6 +174,7 @@ class DeviceBuffer {
   void* ptr_;
 };
 
-std::unique_ptr<Backend> make_cpu_backend();
+// threads: how many threads the CPU ops use (the calling thread included).
+std::unique_ptr<Backend> make_cpu_backend(int threads = 1);
 
 }  // namespace strata::nn

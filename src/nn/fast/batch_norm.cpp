@@ -63,10 +63,11 @@ STRATA_SIMD_CLONES void row_affine2(const float* dy, const float* x, float* dx, 
 
 void batch_norm_forward_train(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
                               float* running_mean, float* running_var, float* y, float* save_mean,
-                              float* save_invstd) {
+                              float* save_invstd, int64_t c0, int64_t c1) {
   s.validate();
+  if (c1 < 0) c1 = s.c;
   const double count = static_cast<double>(s.n * s.hw);
-  for (int64_t c = 0; c < s.c; ++c) {
+  for (int64_t c = c0; c < c1; ++c) {
     double sum = 0.0;
     for (int64_t n = 0; n < s.n; ++n) sum += row_sum(x + (n * s.c + c) * s.hw, s.hw);
     const double mean = sum / count;
@@ -89,9 +90,11 @@ void batch_norm_forward_train(const BatchNormShape& s, const float* x, const flo
 }
 
 void batch_norm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
-                             const float* running_mean, const float* running_var, float* y) {
+                             const float* running_mean, const float* running_var, float* y, int64_t c0,
+                             int64_t c1) {
   s.validate();
-  for (int64_t c = 0; c < s.c; ++c) {
+  if (c1 < 0) c1 = s.c;
+  for (int64_t c = c0; c < c1; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + s.eps);
     const float scale = static_cast<float>(gamma[c] * invstd);
     const float shift = static_cast<float>(beta[c] - running_mean[c] * gamma[c] * invstd);
@@ -105,10 +108,12 @@ void batch_norm_forward_eval(const BatchNormShape& s, const float* x, const floa
 // dx = k (dy - sum_dy / m - xhat * sum_dy_xhat / m) with k = gamma * invstd, written as
 // dx = a * dy + b * x + c so one pass over the rows makes it.
 void batch_norm_backward(const BatchNormShape& s, const float* x, const float* gamma, const float* save_mean,
-                         const float* save_invstd, const float* dy, float* dx, float* dgamma, float* dbeta) {
+                         const float* save_invstd, const float* dy, float* dx, float* dgamma, float* dbeta,
+                         int64_t c0, int64_t c1) {
   s.validate();
+  if (c1 < 0) c1 = s.c;
   const double count = static_cast<double>(s.n * s.hw);
-  for (int64_t c = 0; c < s.c; ++c) {
+  for (int64_t c = c0; c < c1; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     double sum_dy = 0.0, sum_dy_xc = 0.0;
     for (int64_t n = 0; n < s.n; ++n) {
