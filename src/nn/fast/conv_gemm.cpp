@@ -4,6 +4,7 @@
 
 #include "core/checked.h"
 #include "nn/fast/gemm.h"
+#include "nn/fast/gemm_avx512.h"
 #include "nn/fast/im2col.h"
 
 namespace strata::nn::fast {
@@ -24,6 +25,13 @@ void add_bias(float* y, const float* b, int64_t channels, int64_t pixels) {
   for (int64_t c = 0; c < channels; ++c) {
     float* row = y + c * pixels;
     for (int64_t i = 0; i < pixels; ++i) row[i] += b[c];
+  }
+}
+
+void add_bias_band(float* y, const float* b, int64_t channels, int64_t cols, int64_t stride) {
+  for (int64_t c = 0; c < channels; ++c) {
+    float* row = y + c * stride;
+    for (int64_t i = 0; i < cols; ++i) row[i] += b[c];
   }
 }
 
@@ -48,11 +56,17 @@ int64_t band_rows(const Lowering& l) {
   return std::clamp<int64_t>(target / std::max<int64_t>(1, row_bytes), 1, l.gh);
 }
 
+int64_t band_floats(const Conv2dShape& s) {
+  if (s.k == 1 && s.stride == 1) return 0;
+  return (checked_product({s.c_in, s.k, s.k, band_rows(conv_lowering(s)), s.out_w()}) + 15) / 16 * 16;
+}
+
 }  // namespace
 
 int64_t conv2d_scratch_floats(const Conv2dShape& s) {
   s.validate();
-  return is_pointwise(s) ? 0 : checked_product({s.c_in, s.k, s.k, band_rows(conv_lowering(s)), s.out_w()});
+  // The column band, then the AVX-512 GEMM's packed B panel.
+  return band_floats(s) + gemm_panel_floats(s.c_in * s.k * s.k);
 }
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y, float* scratch) {
@@ -60,20 +74,26 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
   const Lowering l = conv_lowering(s);
   const int64_t kk = s.c_in * s.k * s.k, ow = s.out_w(), pix = s.out_h() * ow;
   const int64_t band = band_rows(l);
+  float* panel = scratch + band_floats(s);
   for (int64_t n = 0; n < s.n; ++n) {
     const float* xn = x + n * s.c_in * s.h * s.w;
     float* yn = y + n * s.c_out * pix;
     if (is_pointwise(s)) {
-      sgemm(false, false, s.c_out, pix, kk, 1.0f, w, kk, xn, pix, 0.0f, yn, pix);
-    } else {
-      for (int64_t gy = 0; gy < l.gh; gy += band) {
-        const int64_t rows = std::min(band, l.gh - gy), cols = rows * ow;
-        im2col_rows(l, xn, scratch, gy, gy + rows);
-        // Y[:, band] = W[c_out, kk] * col[kk, band], written into the full-width output.
+      if (!gemm_avx512(s.c_out, pix, kk, w, kk, xn, pix, yn, pix, b, false, panel)) {
+        sgemm(false, false, s.c_out, pix, kk, 1.0f, w, kk, xn, pix, 0.0f, yn, pix);
+        if (b) add_bias(yn, b, s.c_out, pix);
+      }
+      continue;
+    }
+    for (int64_t gy = 0; gy < l.gh; gy += band) {
+      const int64_t rows = std::min(band, l.gh - gy), cols = rows * ow;
+      im2col_rows(l, xn, scratch, gy, gy + rows);
+      // Y[:, band] = W[c_out, kk] * col[kk, band] (+ b), written into the full-width output.
+      if (!gemm_avx512(s.c_out, cols, kk, w, kk, scratch, cols, yn + gy * ow, pix, b, false, panel)) {
         sgemm(false, false, s.c_out, cols, kk, 1.0f, w, kk, scratch, cols, 0.0f, yn + gy * ow, pix);
+        if (b) add_bias_band(yn + gy * ow, b, s.c_out, cols, pix);
       }
     }
-    if (b) add_bias(yn, b, s.c_out, pix);
   }
 }
 
