@@ -56,17 +56,47 @@ int64_t band_rows(const Lowering& l) {
   return std::clamp<int64_t>(target / std::max<int64_t>(1, row_bytes), 1, l.gh);
 }
 
-int64_t band_floats(const Conv2dShape& s) {
-  if (s.k == 1 && s.stride == 1) return 0;
-  return (checked_product({s.c_in, s.k, s.k, band_rows(conv_lowering(s)), s.out_w()}) + 15) / 16 * 16;
+int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+// The scratch of one convolution call, carved from the caller's block:
+//   band  the column matrix of one band of output rows   [kk, band_cols]
+//   panel the AVX-512 GEMM's packed B panel               [max(kk, band_cols, c_out), 32]
+//   wt    W transposed                                    [kk, c_out]
+//   dyt   one band of dY transposed                       [band_cols, c_out]
+//   dwt   dW transposed, accumulated over bands/images   [kk, c_out]
+struct ConvScratch {
+  float *band, *panel, *wt, *dyt, *dwt;
+  int64_t total;
+};
+
+ConvScratch carve(const Conv2dShape& s, float* base) {
+  const int64_t kk = checked_product({s.c_in, s.k, s.k});
+  const int64_t band_cols = is_pointwise(s) ? 0 : checked_mul(band_rows(conv_lowering(s)), s.out_w());
+  const int64_t sizes[5] = {round16(checked_mul(kk, band_cols)), round16(checked_mul(std::max({kk, band_cols, s.c_out}), 32)),
+                            round16(checked_mul(kk, s.c_out)), round16(checked_mul(band_cols, s.c_out)),
+                            round16(checked_mul(kk, s.c_out))};
+  ConvScratch c{};
+  float** slots[5] = {&c.band, &c.panel, &c.wt, &c.dyt, &c.dwt};
+  int64_t offset = 0;
+  for (int i = 0; i < 5; ++i) {
+    *slots[i] = base ? base + offset : nullptr;
+    offset += sizes[i];
+  }
+  c.total = offset;
+  return c;
+}
+
+// dst[c][r] = src[r * ld + c] for r < rows, c < cols.
+void transpose(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld + c];
 }
 
 }  // namespace
 
 int64_t conv2d_scratch_floats(const Conv2dShape& s) {
   s.validate();
-  // The column band, then the AVX-512 GEMM's packed B panel.
-  return band_floats(s) + gemm_panel_floats(s.c_in * s.k * s.k);
+  return carve(s, nullptr).total;
 }
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y, float* scratch) {
@@ -74,12 +104,12 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
   const Lowering l = conv_lowering(s);
   const int64_t kk = s.c_in * s.k * s.k, ow = s.out_w(), pix = s.out_h() * ow;
   const int64_t band = band_rows(l);
-  float* panel = scratch + band_floats(s);
+  const ConvScratch sc = carve(s, scratch);
   for (int64_t n = 0; n < s.n; ++n) {
     const float* xn = x + n * s.c_in * s.h * s.w;
     float* yn = y + n * s.c_out * pix;
     if (is_pointwise(s)) {
-      if (!gemm_avx512(s.c_out, pix, kk, w, kk, xn, pix, yn, pix, b, false, panel)) {
+      if (!gemm_avx512(s.c_out, pix, kk, w, kk, xn, pix, yn, pix, b, false, sc.panel)) {
         sgemm(false, false, s.c_out, pix, kk, 1.0f, w, kk, xn, pix, 0.0f, yn, pix);
         if (b) add_bias(yn, b, s.c_out, pix);
       }
@@ -87,10 +117,10 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
     }
     for (int64_t gy = 0; gy < l.gh; gy += band) {
       const int64_t rows = std::min(band, l.gh - gy), cols = rows * ow;
-      im2col_rows(l, xn, scratch, gy, gy + rows);
+      im2col_rows(l, xn, sc.band, gy, gy + rows);
       // Y[:, band] = W[c_out, kk] * col[kk, band] (+ b), written into the full-width output.
-      if (!gemm_avx512(s.c_out, cols, kk, w, kk, scratch, cols, yn + gy * ow, pix, b, false, panel)) {
-        sgemm(false, false, s.c_out, cols, kk, 1.0f, w, kk, scratch, cols, 0.0f, yn + gy * ow, pix);
+      if (!gemm_avx512(s.c_out, cols, kk, w, kk, sc.band, cols, yn + gy * ow, pix, b, false, sc.panel)) {
+        sgemm(false, false, s.c_out, cols, kk, 1.0f, w, kk, sc.band, cols, 0.0f, yn + gy * ow, pix);
         if (b) add_bias_band(yn + gy * ow, b, s.c_out, cols, pix);
       }
     }
@@ -103,7 +133,11 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const
   const Lowering l = conv_lowering(s);
   const int64_t kk = s.c_in * s.k * s.k, ow = s.out_w(), pix = s.out_h() * ow;
   const int64_t band = band_rows(l);
+  const ConvScratch sc = carve(s, scratch);
+  // The AVX-512 GEMM takes both products once they are arranged with kk as the row count.
+  const bool wide = have_avx512() && kk % 8 == 0 && !is_pointwise(s);
   if (db) bias_grad(dy, db, s.n, s.c_out, pix);
+  if (wide && dx) transpose(w, s.c_out, kk, kk, sc.wt);
   for (int64_t n = 0; n < s.n; ++n) {
     const float* xn = x + n * s.c_in * s.h * s.w;
     const float* dyn = dy + n * s.c_out * pix;
@@ -118,34 +152,64 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const
     for (int64_t gy = 0; gy < l.gh; gy += band) {
       const int64_t rows = std::min(band, l.gh - gy), cols = rows * ow;
       const float* dyb = dyn + gy * ow;  // dY[:, band] with row stride pix
+      const bool first = n == 0 && gy == 0;
       if (dw) {
-        im2col_rows(l, xn, scratch, gy, gy + rows);
-        sgemm(false, true, s.c_out, kk, cols, 1.0f, dyb, pix, scratch, cols, n == 0 && gy == 0 ? 0.0f : 1.0f, dw, kk);
+        im2col_rows(l, xn, sc.band, gy, gy + rows);
+        if (wide) {
+          // dW^T[kk, c_out] (+)= col[kk, band] * dY[:, band]^T
+          transpose(dyb, s.c_out, cols, pix, sc.dyt);
+          gemm_avx512(kk, s.c_out, cols, sc.band, cols, sc.dyt, s.c_out, sc.dwt, s.c_out, nullptr, !first, sc.panel);
+        } else {
+          sgemm(false, true, s.c_out, kk, cols, 1.0f, dyb, pix, sc.band, cols, first ? 0.0f : 1.0f, dw, kk);
+        }
       }
       if (dxn) {
         // dcol[kk, band] = W[c_out, kk]^T * dY[:, band], folded back onto the image.
-        sgemm(true, false, kk, cols, s.c_out, 1.0f, w, kk, dyb, pix, 0.0f, scratch, cols);
-        col2im_rows_add(l, scratch, dxn, gy, gy + rows);
+        if (!wide || !gemm_avx512(kk, cols, s.c_out, sc.wt, s.c_out, dyb, pix, sc.band, cols, nullptr, false, sc.panel))
+          sgemm(true, false, kk, cols, s.c_out, 1.0f, w, kk, dyb, pix, 0.0f, sc.band, cols);
+        col2im_rows_add(l, sc.band, dxn, gy, gy + rows);
       }
     }
   }
+  if (wide && dw) transpose(sc.dwt, kk, s.c_out, s.c_out, dw);
 }
 
+// Transposed convolution scratch: the column matrix [kk, h * w], the packed panel and W^T.
 int64_t conv_transpose2d_scratch_floats(const ConvTranspose2dShape& s) {
   s.validate();
-  return checked_product({s.c_out, s.k, s.k, s.h, s.w});
+  const int64_t kk = checked_product({s.c_out, s.k, s.k});
+  return round16(checked_product({kk, s.h, s.w})) + round16(checked_mul(std::max(kk, s.c_in), 32)) +
+         round16(checked_mul(kk, s.c_in));
 }
+
+namespace {
+struct ConvTScratch {
+  float *col, *panel, *wt;
+};
+ConvTScratch carve(const ConvTranspose2dShape& s, float* base) {
+  const int64_t kk = s.c_out * s.k * s.k;
+  ConvTScratch c{base, nullptr, nullptr};
+  c.panel = c.col + round16(kk * s.h * s.w);
+  c.wt = c.panel + round16(std::max(kk, s.c_in) * 32);
+  return c;
+}
+}  // namespace
 
 void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
                               float* y, float* scratch) {
   s.validate();
   const Lowering l = convt_lowering(s);
   const int64_t kk = s.c_out * s.k * s.k, pix = s.h * s.w, opix = s.out_h() * s.out_w();
+  const ConvTScratch sc = carve(s, scratch);
+  const bool wide = have_avx512() && kk % 8 == 0;
+  if (wide) transpose(w, s.c_in, kk, kk, sc.wt);
   for (int64_t n = 0; n < s.n; ++n) {
     // col[kk, pix] = W[c_in, kk]^T * x[c_in, pix], scattered onto the output image.
-    sgemm(true, false, kk, pix, s.c_in, 1.0f, w, kk, x + n * s.c_in * pix, pix, 0.0f, scratch, pix);
+    const float* xn = x + n * s.c_in * pix;
+    if (!wide || !gemm_avx512(kk, pix, s.c_in, sc.wt, s.c_in, xn, pix, sc.col, pix, nullptr, false, sc.panel))
+      sgemm(true, false, kk, pix, s.c_in, 1.0f, w, kk, xn, pix, 0.0f, sc.col, pix);
     float* yn = y + n * s.c_out * opix;
-    col2im(l, scratch, yn);
+    col2im(l, sc.col, yn);
     if (b) add_bias(yn, b, s.c_out, opix);
   }
 }
@@ -155,12 +219,15 @@ void conv_transpose2d_backward(const ConvTranspose2dShape& s, const float* x, co
   s.validate();
   const Lowering l = convt_lowering(s);
   const int64_t kk = s.c_out * s.k * s.k, pix = s.h * s.w, opix = s.out_h() * s.out_w();
+  const ConvTScratch sc = carve(s, scratch);
   if (db) bias_grad(dy, db, s.n, s.c_out, opix);
   for (int64_t n = 0; n < s.n; ++n) {
-    im2col(l, dy + n * s.c_out * opix, scratch);  // dcol[kk, pix]
+    im2col(l, dy + n * s.c_out * opix, sc.col);  // dcol[kk, pix]
     // dx[c_in, pix] = W[c_in, kk] * dcol;  dW[c_in, kk] (+)= x[c_in, pix] * dcol^T
-    if (dx) sgemm(false, false, s.c_in, pix, kk, 1.0f, w, kk, scratch, pix, 0.0f, dx + n * s.c_in * pix, pix);
-    if (dw) sgemm(false, true, s.c_in, kk, pix, 1.0f, x + n * s.c_in * pix, pix, scratch, pix, n == 0 ? 0.0f : 1.0f,
+    float* dxn = dx ? dx + n * s.c_in * pix : nullptr;
+    if (dxn && !gemm_avx512(s.c_in, pix, kk, w, kk, sc.col, pix, dxn, pix, nullptr, false, sc.panel))
+      sgemm(false, false, s.c_in, pix, kk, 1.0f, w, kk, sc.col, pix, 0.0f, dxn, pix);
+    if (dw) sgemm(false, true, s.c_in, kk, pix, 1.0f, x + n * s.c_in * pix, pix, sc.col, pix, n == 0 ? 0.0f : 1.0f,
                   dw, kk);
   }
 }
