@@ -143,6 +143,24 @@ OpCase bn_eval(std::string name, BatchNormShape s) {
           }};
 }
 
+OpCase bn_fold(std::string name, int64_t channels, int64_t per_channel) {
+  return {std::move(name), [=](Backend& be) {
+            const BatchNormShape s{1, channels, 1, 1e-5f, 0.1f};
+            const F w = random_floats(channels * per_channel, 1), gamma = random_floats(channels, 2),
+                    beta = random_floats(channels, 3), rm = random_floats(channels, 5),
+                    rv = random_floats(channels, 6, 0.1f, 2.0f);
+            F wo(w.size()), bo(static_cast<size_t>(channels));
+            batch_norm_fold_reference(s, w.data(), per_channel, gamma.data(), beta.data(), rm.data(), rv.data(),
+                                      wo.data(), bo.data());
+            DeviceArray<float> dw(be, w), dg(be, gamma), db(be, beta), drm(be, rm), drv(be, rv), dwo(be, wo.size()),
+                dbo(be, bo.size());
+            be.batch_norm_fold(s, dw.get(), per_channel, dg.get(), db.get(), drm.get(), drv.get(), dwo.get(),
+                               dbo.get());
+            EXPECT_TRUE(all_close(dwo.host(), wo, kTol));
+            EXPECT_TRUE(all_close(dbo.host(), bo, kTol));
+          }};
+}
+
 OpCase relu_case(std::string name, int64_t count) {
   return {std::move(name), [=](Backend& be) {
             F x = random_floats(count, 1);
@@ -314,6 +332,7 @@ std::vector<OpCase> all_cases() {
       bn_train("batch_norm_train", BatchNormShape{3, 5, 37, 1e-5f, 0.1f}),
       bn_train("batch_norm_train_single_pixel_batch", BatchNormShape{2, 3, 1, 1e-3f, 0.3f}),
       bn_eval("batch_norm_eval", BatchNormShape{2, 4, 29, 1e-5f, 0.1f}),
+      bn_fold("batch_norm_fold", 6, 27),
       relu_case("relu", 1001),
       pool_case("max_pool2x2_even", PoolShape{2, 3, 8, 6}),
       pool_case("max_pool2x2_odd", PoolShape{1, 2, 7, 5}),

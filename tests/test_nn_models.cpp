@@ -10,6 +10,8 @@
 #include "nn/lr_schedule.h"
 #include "nn/model.h"
 #include "nn/model_state.h"
+#include "nn/ops/batch_norm.h"
+#include "nn/ops/conv2d.h"
 #include "nn/trainer.h"
 #include "op_test_util.h"
 
@@ -174,6 +176,37 @@ TEST(Training, ThreadsGiveTheSameSteps) {
   for (size_t i = 0; i < losses[0].size(); ++i) EXPECT_NEAR(losses[1][i], losses[0][i], 1e-5) << "step " << i;
   ASSERT_EQ(weights[0].size(), weights[1].size());
   for (size_t i = 0; i < weights[0].size(); ++i) ASSERT_NEAR(weights[1][i], weights[0][i], 1e-5) << i;
+}
+
+TEST(Models, FoldedInferenceMatchesTheLayerByLayerReference) {
+  // unet-small depth 1 is conv-BN-ReLU-conv-BN-ReLU-head: recompute it from the op
+  // references (no folding) and compare with the model's folded evaluation forward.
+  auto be = make_cpu_backend();
+  const ModelConfig c{"unet-small", 3, 4, {8}};
+  auto model = make_model(*be, c, 5);
+  Trainer trainer(*model, AdamConfig{}, LrSchedule{1e-2f, 0.0f, 0, 5}, {});
+  const Batch b = make_batch(c, 2, 6, 6, 2);
+  for (int i = 0; i < 2; ++i) trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w);  // non-trivial statistics
+  auto p = [&](const std::string& n) { return model->params().find(n)->get(); };
+  std::vector<float> a = b.x;
+  int64_t ch = 3;
+  for (const std::string stage : {"enc0.conv1", "enc0.conv2"}) {
+    const std::string bn = stage == "enc0.conv1" ? "enc0.bn1" : "enc0.bn2";
+    const Conv2dShape s{2, ch, 6, 6, 8, 3, 1};
+    std::vector<float> y(static_cast<size_t>(s.output_size())), z(y.size());
+    conv2d_forward_reference(s, a.data(), p(stage + ".weight").data(), nullptr, y.data());
+    batch_norm_forward_eval_reference(BatchNormShape{2, 8, 36, 1e-5f, 0.1f}, y.data(), p(bn + ".weight").data(),
+                                      p(bn + ".bias").data(), p(bn + ".running_mean").data(),
+                                      p(bn + ".running_var").data(), z.data());
+    for (float& v : z) v = std::max(v, 0.0f);
+    a = z, ch = 8;
+  }
+  std::vector<float> want(2 * 4 * 36);
+  conv2d_forward_reference(Conv2dShape{2, 8, 6, 6, 4, 1, 1}, a.data(), p("head.weight").data(),
+                           p("head.bias").data(), want.data());
+  const Act got = model->forward(b.x.data(), 2, 6, 6, false);
+  ASSERT_EQ(got.numel(), static_cast<int64_t>(want.size()));
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got.data[i], want[i], 1e-4) << i;
 }
 
 TEST(LrSchedule, WarmsUpLinearlyThenFollowsACosine) {

@@ -89,6 +89,13 @@ class Backend {
         (void)dbeta;
     not_implemented("batch_norm_backward");
   }
+  virtual void batch_norm_fold(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
+                               const float* beta, const float* running_mean, const float* running_var, float* w_out,
+                               float* b_out) {
+    (void)s, (void)w, (void)per_channel, (void)gamma, (void)beta, (void)running_mean, (void)running_var, (void)w_out,
+        (void)b_out;
+    not_implemented("batch_norm_fold");
+  }
   virtual void relu_forward(const float* x, float* y, int64_t count) {
     (void)x, (void)y, (void)count;
     not_implemented("relu_forward");

@@ -140,6 +140,11 @@ class CpuBackend final : public Backend {
       fast::batch_norm_backward(s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta, c0, c1);
     });
   }
+  void batch_norm_fold(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
+                       const float* beta, const float* running_mean, const float* running_var, float* w_out,
+                       float* b_out) override {
+    batch_norm_fold_reference(s, w, per_channel, gamma, beta, running_mean, running_var, w_out, b_out);
+  }
   void relu_forward(const float* x, float* y, int64_t count) override {
     pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { relu_forward_reference(x + b, y + b, e - b); });
   }

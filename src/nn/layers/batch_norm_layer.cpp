@@ -34,6 +34,12 @@ Act BatchNormReluLayer::forward(const Act& x, bool train) {
   return y_;
 }
 
+void BatchNormReluLayer::fold(const Param& conv_weight, float* w_out, float* b_out) {
+  const BatchNormShape s{1, c_, 1, eps_, momentum_};
+  be_.batch_norm_fold(s, const_cast<Param&>(conv_weight).data(), conv_weight.numel() / c_, gamma_->data(),
+                      beta_->data(), running_mean_->data(), running_var_->data(), w_out, b_out);
+}
+
 Act BatchNormReluLayer::backward(const float* dy) {
   const BatchNormShape s{x_.n, c_, x_.hw(), eps_, momentum_};
   Act dnorm = dnorm_.shape(be_, x_.n, x_.c, x_.h, x_.w), dx = dx_.shape(be_, x_.n, x_.c, x_.h, x_.w);

@@ -17,6 +17,8 @@ class BatchNormReluLayer {
   Act forward(const Act& x, bool train);
   // Needs a training forward before it; dy is not modified.
   Act backward(const float* dy);
+  // Evaluation-mode batch norm folded into the preceding bias-free convolution's weights.
+  void fold(const Param& conv_weight, float* w_out, float* b_out);
 
  private:
   Backend& be_;

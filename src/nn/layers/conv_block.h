@@ -21,6 +21,10 @@ class ConvBlock {
   BatchNormReluLayer bn1_;
   Conv2dLayer conv2_;
   BatchNormReluLayer bn2_;
+  // Inference: each conv with its batch norm folded in, then ReLU in place. Saves the
+  // normalisation pass over every activation.
+  Act forward_folded(Conv2dLayer& conv, BatchNormReluLayer& bn, ActBuffer& w, ActBuffer& b, const Act& x);
+  ActBuffer w1_, b1_, w2_, b2_;
 };
 
 }  // namespace strata::nn

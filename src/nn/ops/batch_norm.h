@@ -22,6 +22,13 @@ void batch_norm_forward_eval_reference(const BatchNormShape& s, const float* x, 
                                        const float* beta, const float* running_mean, const float* running_var,
                                        float* y);
 
+// Inference folds evaluation-mode batch norm into the convolution before it:
+// w_out[c][j] = w[c][j] * scale[c], b_out[c] = beta[c] - running_mean[c] * scale[c], with
+// scale = gamma / sqrt(running_var + eps); w is [s.c, per_channel] (a conv weight without bias).
+void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
+                               const float* beta, const float* running_mean, const float* running_var, float* w_out,
+                               float* b_out);
+
 // Backward of the training forward. Overwrites dx, dgamma, dbeta.
 void batch_norm_backward_reference(const BatchNormShape& s, const float* x, const float* gamma,
                                    const float* save_mean, const float* save_invstd, const float* dy, float* dx,
