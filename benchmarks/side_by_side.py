@@ -7,7 +7,9 @@ For every (model, inference|training) it times PyTorch 1.13 (Debian's python3-to
 then strata's bench_nn on the same setting: batch 16, 128 x 128, 13 bands, 9 classes; the
 two alternate so both see the same machine load. Training is forward, cross-entropy with
 ignore 255, backward and an Adam step; inference is an eval-mode forward and softmax.
-PyTorch runs under GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=...
+Each figure is given twice: per wall-clock second and per CPU second of the process (the
+latter is steadier on a shared machine, and is the ratio's basis with one thread; with more
+threads the ratio is on wall-clock time). PyTorch runs under GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=...
 (set here by re-executing), as in the issue's reference figures.
 """
 import argparse
@@ -56,11 +58,12 @@ def torch_mpx_per_s(arch, mode, seconds):
             opt.step()
 
     step()  # warm-up, as strata's untimed first step
-    n, start = 0, time.perf_counter()
+    n, start, cpu_start = 0, time.perf_counter(), time.process_time()
     while n == 0 or time.perf_counter() - start < seconds:
         step()
         n += 1
-    return BATCH * SIZE * SIZE * n / (time.perf_counter() - start) / 1e6
+    mpx = BATCH * SIZE * SIZE * n / 1e6
+    return mpx / (time.perf_counter() - start), mpx / (time.process_time() - cpu_start)
 
 
 def strata_mpx_per_s(bench, name, threads, seconds):
@@ -69,7 +72,9 @@ def strata_mpx_per_s(bench, name, threads, seconds):
     out = subprocess.run([bench, f"--benchmark_filter=^{name}(/.*)?$", "--benchmark_format=json",
                           f"--benchmark_min_time={seconds}"], env=env, check=True, capture_output=True, text=True)
     result = json.loads(out.stdout)["benchmarks"][0]
-    return result["Mpx/s"]
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[result["time_unit"]]
+    mpx = BATCH * SIZE * SIZE / 1e6
+    return mpx / (result["real_time"] * scale), mpx / (result["cpu_time"] * scale)
 
 
 def main():
@@ -81,11 +86,14 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"# torch {torch.__version__}, {args.threads} thread(s), batch {BATCH}, {SIZE}x{SIZE}, {BANDS} bands; "
           f"load average {os.getloadavg()[0]:.2f}")
-    print(f"{'model':<12} {'mode':<10} {'PyTorch Mpx/s':>14} {'strata Mpx/s':>13} {'strata/PyTorch':>15}")
+    print(f"{'model':<12} {'mode':<10} {'PyTorch Mpx/s':>22} {'strata Mpx/s':>22} {'strata/PyTorch':>15}")
+    print(f"{'':<12} {'':<10} {'wall':>10} {'cpu':>11} {'wall':>10} {'cpu':>11}")
     for arch, mode, bench_name in CASES:
-        t = torch_mpx_per_s(arch, mode, args.seconds)
-        s = strata_mpx_per_s(args.bench, bench_name, args.threads, args.seconds)
-        print(f"{arch:<12} {mode:<10} {t:>14.3f} {s:>13.3f} {s / t:>15.2f}", flush=True)
+        t_wall, t_cpu = torch_mpx_per_s(arch, mode, args.seconds)
+        s_wall, s_cpu = strata_mpx_per_s(args.bench, bench_name, args.threads, args.seconds)
+        ratio = s_cpu / t_cpu if args.threads == 1 else s_wall / t_wall
+        print(f"{arch:<12} {mode:<10} {t_wall:>10.3f} {t_cpu:>11.3f} {s_wall:>10.3f} {s_cpu:>11.3f} {ratio:>15.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":
