@@ -124,10 +124,11 @@ struct Landscape::Cache {
 
 Landscape::Landscape(uint64_t seed, int64_t size)
     : seed_(hash(seed, 0x1a4d5ca9e)),
-      main_y0_(static_cast<float>(size) * (0.3f + 0.4f * unit(hash(seed_, sMainRiver)))) {}
+      main_y0_(static_cast<float>(size) * (0.3f + 0.4f * unit(hash(seed_, sMainRiver)))),
+      main_swing_(std::fmin(400.0f, 0.5f * static_cast<float>(size))) {}
 
 float Landscape::main_river_y(float x) const {
-  return main_y0_ + 400.0f * (fbm(hash(seed_, sMainRiver, 1), x / 600.0f, 0.5f, 3) - 0.5f);
+  return main_y0_ + main_swing_ * (fbm(hash(seed_, sMainRiver, 1), x / 600.0f, 0.5f, 3) - 0.5f);
 }
 
 SmoothFields Landscape::lattice_sample(int64_t i, int64_t j) const {

@@ -50,7 +50,8 @@ class Landscape {
   float main_river_y(float x) const;
 
   uint64_t seed_;
-  float main_y0_;
+  float main_y0_;     // the main river's mean row
+  float main_swing_;  // how far it meanders north and south (keeps it inside small scenes)
 };
 
 }  // namespace strata::geo::synth
