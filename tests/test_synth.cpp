@@ -230,6 +230,22 @@ TEST(SynthScene, FloodTurnsCropsAndGrassIntoWaterForItsDates) {
   EXPECT_GT(flooded_farmland, 0);
 }
 
+TEST(SynthScene, EventsArePlacedForManySeeds) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    const SynthScene s(config(512, seed));
+    EXPECT_TRUE(s.fire().active) << "seed " << seed;
+    EXPECT_TRUE(s.flood().active) << "seed " << seed;
+    EXPECT_GE(s.fire().first_date, 1);
+    EXPECT_GE(s.flood().first_date, 1);
+    EXPECT_LE(s.flood().last_date, 5);
+  }
+  SynthConfig none = config(512, 42);
+  none.fire = none.flood = false;
+  const SynthScene s(none);
+  EXPECT_FALSE(s.fire().active);
+  EXPECT_FALSE(s.flood().active);
+}
+
 TEST(SynthScene, CloudsSetQa60AndScl) {
   const auto& r = rendered();
   int64_t opaque = 0, cirrus = 0, shadow = 0;
