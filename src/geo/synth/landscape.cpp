@@ -131,7 +131,12 @@ float Landscape::main_river_y(float x) const {
   return main_y0_ + main_swing_ * (fbm(hash(seed_, sMainRiver, 1), x / 600.0f, 0.5f, 3) - 0.5f);
 }
 
-SmoothFields Landscape::lattice_sample(int64_t i, int64_t j) const {
+Landscape::MainRiverColumn Landscape::main_river_column(int64_t i) const {
+  const float x = static_cast<float>(i * kLattice);
+  return {main_river_y(x), (main_river_y(x + 2.0f) - main_river_y(x - 2.0f)) / 4.0f};
+}
+
+SmoothFields Landscape::lattice_sample(int64_t i, int64_t j, const MainRiverColumn& main) const {
   const float x = static_cast<float>(i * kLattice), y = static_cast<float>(j * kLattice);
   SmoothFields s;
   // Domain-warped low-frequency noise: its 0.5 level set meanders like a river.
@@ -145,8 +150,8 @@ SmoothFields Landscape::lattice_sample(int64_t i, int64_t j) const {
   s.wet = value_noise(hash(seed_, sWet), x / kWetScale, y / kWetScale);
   // Two octaves of value noise have std ~0.16 around 0.5: scale to about unit variance.
   s.texture = (fbm(hash(seed_, sTexture), x / kTextureScale, y / kTextureScale, 2) - 0.5f) * 5.0f;
-  s.main_offset = y - main_river_y(x);
-  s.main_slope = (main_river_y(x + 2.0f) - main_river_y(x - 2.0f)) / 4.0f;
+  s.main_offset = y - main.y;
+  s.main_slope = main.slope;
   return s;
 }
 
@@ -231,7 +236,8 @@ LandCell Landscape::at(int64_t x, int64_t y) const {
   const float tx = static_cast<float>(x - i * kLattice) / kLattice, ty = static_cast<float>(y - j * kLattice) / kLattice;
   SmoothFields s;
   float river_dist = 0;
-  interpolate(lattice_sample(i, j), lattice_sample(i + 1, j), lattice_sample(i, j + 1), lattice_sample(i + 1, j + 1),
+  const MainRiverColumn m0 = main_river_column(i), m1 = main_river_column(i + 1);
+  interpolate(lattice_sample(i, j, m0), lattice_sample(i + 1, j, m1), lattice_sample(i, j + 1, m0), lattice_sample(i + 1, j + 1, m1),
               tx, ty, s, river_dist);
   Cache cache;
   return classify(x, y, s, river_dist, cache);
@@ -242,8 +248,11 @@ void Landscape::fill(const Window& w, LandCell* out) const {
   const int64_t i1 = floordiv(w.x + w.width - 1, kLattice) + 1, j1 = floordiv(w.y + w.height - 1, kLattice) + 1;
   const int64_t ln = i1 - i0 + 1;
   std::vector<SmoothFields> lat(static_cast<size_t>(ln * (j1 - j0 + 1)));
+  std::vector<MainRiverColumn> main;  // depends on the column only: once per column, not per sample
+  for (int64_t i = i0; i <= i1; ++i) main.push_back(main_river_column(i));
   for (int64_t j = j0; j <= j1; ++j)
-    for (int64_t i = i0; i <= i1; ++i) lat[static_cast<size_t>((j - j0) * ln + (i - i0))] = lattice_sample(i, j);
+    for (int64_t i = i0; i <= i1; ++i)
+      lat[static_cast<size_t>((j - j0) * ln + (i - i0))] = lattice_sample(i, j, main[static_cast<size_t>(i - i0)]);
   Cache cache;
   for (int64_t y = w.y; y < w.y + w.height; ++y) {
     const int64_t j = floordiv(y, kLattice);

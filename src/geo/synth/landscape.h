@@ -43,7 +43,11 @@ class Landscape {
   void fill(const Window& window, LandCell* out) const;
 
  private:
-  SmoothFields lattice_sample(int64_t i, int64_t j) const;
+  struct MainRiverColumn {
+    float y, slope;  // the main river's centre row and slope at a lattice column
+  };
+  MainRiverColumn main_river_column(int64_t i) const;
+  SmoothFields lattice_sample(int64_t i, int64_t j, const MainRiverColumn& main) const;
   struct Cache;
   LandCell classify(int64_t x, int64_t y, const SmoothFields& s, float river_dist, Cache& cache) const;
 

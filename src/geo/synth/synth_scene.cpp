@@ -171,11 +171,12 @@ void SynthScene::ground_spectra(const Window& h, int date, SynthBlock::Scratch& 
       const auto& sa = spectra_.spread[s.a];
       const auto& sb = spectra_.spread[s.b];
       float* v = &spec[i * kBands];
-      for (int b = 0; b < kBands; ++b) {
-        const auto ub = static_cast<size_t>(b);
-        const float g_band = normal_(hband[ub / 5], static_cast<int>(ub % 5));
-        const float z = std::clamp(0.6f * g_area + 0.7f * g_pix + 0.3f * g_band, -2.0f, 2.0f);
-        v[b] = ma[ub] + (mb[ub] - ma[ub]) * s.t + (sa[ub] + (sb[ub] - sa[ub]) * s.t) * z;
+      float g_band[kBands];  // table lookups first, so that the arithmetic below vectorises
+      for (int b = 0; b < kBands; ++b) g_band[b] = normal_(hband[b / 5], b % 5);
+      const float shared = 0.6f * g_area + 0.7f * g_pix, t = s.t;
+      for (size_t b = 0; b < static_cast<size_t>(kBands); ++b) {
+        const float z = std::clamp(shared + 0.3f * g_band[b], -2.0f, 2.0f);
+        v[b] = ma[b] + (mb[b] - ma[b]) * t + (sa[b] + (sb[b] - sa[b]) * t) * z;
       }
     }
   }
