@@ -7,6 +7,7 @@
 // kLattice pixels and bilinearly interpolated: the same interpolation runs for one point and for a
 // block, so a block equals the same pixels computed one by one, and the cost of the noise is
 // paid once per 16 pixels. Sharp features (parcels, roads, towns) are evaluated per pixel.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -56,6 +57,7 @@ class Landscape {
   uint64_t seed_;
   float main_y0_;     // the main river's mean row
   float main_swing_;  // how far it meanders north and south (keeps it inside small scenes)
+  std::array<uint64_t, 32> streams_{};  // hash(seed_, stream) of each field, computed once
 };
 
 }  // namespace strata::geo::synth
