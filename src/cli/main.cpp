@@ -23,6 +23,7 @@ struct Command {
 const Command kCommands[] = {
     {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
+    {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
     {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
     {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
 };

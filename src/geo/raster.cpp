@@ -461,6 +461,7 @@ RasterWriter::RasterWriter(std::string path, Grid grid, int bands, WriteOptions 
   co.SetNameValue("COMPRESS", o.compress.c_str());
   if (o.predictor > 0) co.SetNameValue("PREDICTOR", std::to_string(o.predictor).c_str());
   co.SetNameValue("BIGTIFF", "IF_SAFER");
+  if (o.sparse) co.SetNameValue("SPARSE_OK", "TRUE");
   if (o.cog) co.SetNameValue("COMPRESS", "NONE");  // the COG copy compresses; the staging file stays fast
 
   gdal_take_last_error();

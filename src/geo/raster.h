@@ -79,6 +79,7 @@ struct WriteOptions {
   int block = 256;                   // internal tile size
   bool cog = false;                  // Cloud-Optimized GeoTIFF (implies overviews)
   bool overviews = false;            // internal overviews on a plain GeoTIFF
+  bool sparse = false;               // blocks never written take no space and read as nodata
   Resampling overview_resampling = Resampling::average;
   std::vector<RGBA> color_table;     // applied to band 0 (labels)
   std::map<std::string, std::string> metadata;  // dataset-level items

@@ -92,6 +92,7 @@ ShardWriter::ShardWriter(std::string path, ShardHeader h, int64_t patches)
   write_attr(root, "config_hash", hd.config_hash, p);
   write_attr(root, "norm_mean", hd.norm_mean, p);
   write_attr(root, "norm_std", hd.norm_std, p);
+  write_attr(root, "stats", hd.stats_json, p);
 }
 
 ShardWriter::ShardWriter(ShardWriter&&) noexcept = default;
@@ -118,6 +119,8 @@ void ShardWriter::set_normalization(const std::vector<double>& mean, const std::
   write_attr(impl_->file, "norm_mean", mean, path_);
   write_attr(impl_->file, "norm_std", std, path_);
 }
+
+void ShardWriter::set_stats_json(const std::string& json) { write_attr(impl_->file, "stats", json, path_); }
 
 void ShardWriter::commit() {
   if (impl_->committed) throw Error(path_ + ": committed twice");
@@ -170,6 +173,7 @@ ShardReader::ShardReader(std::string path) : impl_(std::make_unique<Impl>()), pa
   h.config_hash = read_attr_string(f, "config_hash", p);
   h.norm_mean = read_attr_doubles(f, "norm_mean", p);
   h.norm_std = read_attr_doubles(f, "norm_std", p);
+  h.stats_json = has_attr(f, "stats") ? read_attr_string(f, "stats", p) : "";
 
   auto dims_of = [&](hid_t d) {
     Handle space(STRATA_H5_CHECK(H5Dget_space(d), p), H5Sclose);

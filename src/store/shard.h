@@ -4,7 +4,8 @@
 //   /labels  uint8  [N, H, W]         classes 0..8, 255 = ignore
 //   /origin  int64  [N, 3]            (scene index, row, col) of the patch on the scene grid
 // Root attributes: format_version, band_names, class_names, patch_size, norm_mean, norm_std
-// (per band, from the training split), crs (WKT), split ("train" | "val"), scenes, config_hash.
+// (per band, from the training split), crs (WKT), split ("train" | "val"), scenes, config_hash,
+// stats (JSON: this shard's band sums and class pixel counts).
 // One patch per chunk, shuffle + deflate. Written under a temporary name, renamed on commit().
 #include <array>
 #include <cstdint>
@@ -26,6 +27,7 @@ struct ShardHeader {
   std::string split;
   std::vector<std::string> scenes;
   std::string config_hash;
+  std::string stats_json;  // per-shard statistics the manifest is built from (band sums, class pixels)
   int64_t bands() const { return static_cast<int64_t>(band_names.size()); }
 };
 
@@ -41,6 +43,7 @@ class ShardWriter {
   void write(int64_t index, const uint16_t* inputs, const uint8_t* labels, const PatchOrigin& origin);
   // The normalisation is known only once every shard of the training split is written.
   void set_normalization(const std::vector<double>& mean, const std::vector<double>& std);
+  void set_stats_json(const std::string& json);
   void commit();
   const std::string& path() const { return path_; }
 
