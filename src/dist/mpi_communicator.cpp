@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "dist/communicator.h"
 #include "dist/dist_info.h"
 
@@ -55,6 +56,7 @@ class MpiCommunicator final : public Communicator {
     });
     STRATA_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
     STRATA_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+    log::set_rank(rank_, size_);
   }
 
   int rank() const override { return rank_; }

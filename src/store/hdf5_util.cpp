@@ -11,6 +11,11 @@ void hdf5_init() {
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
 }
 
+std::unique_lock<std::recursive_mutex> hdf5_lock() {
+  static std::recursive_mutex m;
+  return std::unique_lock<std::recursive_mutex>(m);
+}
+
 namespace {
 
 // The innermost error is the one that names the cause ("truncated file", "bad object header").

@@ -4,6 +4,7 @@
 // innermost message of HDF5's error stack.
 #include <hdf5.h>
 
+#include <mutex>
 #include <source_location>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@
 namespace strata::store {
 
 void hdf5_init();  // silences HDF5's automatic error printing, once
+
+// Debian's HDF5 is not built thread-safe, and the loader reads on a background thread while the
+// main thread writes checkpoints: every call into HDF5 holds this lock. (HDF5's own global state
+// is why this one is process-wide.)
+std::unique_lock<std::recursive_mutex> hdf5_lock();
 
 [[noreturn]] void throw_hdf5_error(const std::string& path, const char* statement,
                                    const std::source_location& loc = std::source_location::current());

@@ -63,6 +63,7 @@ struct ShardWriter::Impl {
 ShardWriter::ShardWriter(std::string path, ShardHeader h, int64_t patches)
     : impl_(std::make_unique<Impl>()), path_(std::move(path)) {
   hdf5_init();
+  auto lock = hdf5_lock();
   if (h.patch_size <= 0 || h.band_names.empty()) throw Error(path_ + ": shard needs a patch size and bands");
   impl_->tmp = temporary_name(path_);
   impl_->header = std::move(h);
@@ -99,6 +100,7 @@ ShardWriter::ShardWriter(ShardWriter&&) noexcept = default;
 
 ShardWriter::~ShardWriter() {
   if (!impl_ || impl_->committed) return;
+  auto lock = hdf5_lock();
   impl_->inputs.reset();
   impl_->labels.reset();
   impl_->origin.reset();
@@ -107,6 +109,7 @@ ShardWriter::~ShardWriter() {
 }
 
 void ShardWriter::write(int64_t index, const uint16_t* inputs, const uint8_t* labels, const PatchOrigin& origin) {
+  auto lock = hdf5_lock();
   patch_io(impl_->inputs, index, H5T_NATIVE_UINT16, const_cast<uint16_t*>(inputs), true, path_);
   patch_io(impl_->labels, index, H5T_NATIVE_UINT8, const_cast<uint8_t*>(labels), true, path_);
   PatchOrigin o = origin;
@@ -114,16 +117,21 @@ void ShardWriter::write(int64_t index, const uint16_t* inputs, const uint8_t* la
 }
 
 void ShardWriter::set_normalization(const std::vector<double>& mean, const std::vector<double>& std) {
+  auto lock = hdf5_lock();
   const auto bands = static_cast<size_t>(impl_->header.bands());
   if (mean.size() != bands || std.size() != bands) throw Error(path_ + ": normalisation needs one value per band");
   write_attr(impl_->file, "norm_mean", mean, path_);
   write_attr(impl_->file, "norm_std", std, path_);
 }
 
-void ShardWriter::set_stats_json(const std::string& json) { write_attr(impl_->file, "stats", json, path_); }
+void ShardWriter::set_stats_json(const std::string& json) {
+  auto lock = hdf5_lock();
+  write_attr(impl_->file, "stats", json, path_);
+}
 
 void ShardWriter::commit() {
   if (impl_->committed) throw Error(path_ + ": committed twice");
+  auto lock = hdf5_lock();
   impl_->inputs.reset();
   impl_->labels.reset();
   impl_->origin.reset();
@@ -144,6 +152,7 @@ struct ShardReader::Impl {
 
 ShardReader::ShardReader(std::string path) : impl_(std::make_unique<Impl>()), path_(std::move(path)) {
   hdf5_init();
+  auto lock = hdf5_lock();
   const std::string& p = path_;
   if (!std::filesystem::exists(p)) throw Error(p + ": no such shard");
   if (H5Fis_hdf5(p.c_str()) <= 0) {
@@ -192,14 +201,19 @@ ShardReader::ShardReader(std::string path) : impl_(std::make_unique<Impl>()), pa
 }
 
 ShardReader::ShardReader(ShardReader&&) noexcept = default;
-ShardReader::~ShardReader() = default;
+ShardReader::~ShardReader() {
+  auto lock = hdf5_lock();
+  impl_.reset();
+}
 
 void ShardReader::read(int64_t index, uint16_t* inputs, uint8_t* labels) const {
+  auto lock = hdf5_lock();
   patch_io(impl_->inputs, index, H5T_NATIVE_UINT16, inputs, false, path_);
   patch_io(impl_->labels, index, H5T_NATIVE_UINT8, labels, false, path_);
 }
 
 PatchOrigin ShardReader::origin(int64_t index) const {
+  auto lock = hdf5_lock();
   PatchOrigin o{};
   patch_io(impl_->origin, index, H5T_NATIVE_INT64, o.data(), false, path_);
   return o;
