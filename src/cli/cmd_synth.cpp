@@ -23,9 +23,7 @@ int cmd_synth(int argc, char** argv) {
              {"epsg", "CODE", "UTM CRS (326xx / 327xx); default: a zone chosen from the seed", "", false},
              {"spectra", "FILE", "class spectra table", "data/spectra/s2_class_spectra.csv", false},
              {"threads", "N", "threads computing the scene; 0 = all cores", "0", false},
-             {"overwrite", "", "replace files in a non-empty --out", "", false},
-             {"verbose", "", "debug logging", "", false},
-             {"quiet", "", "warnings and errors only", "", false}});
+             {"overwrite", "", "replace files in a non-empty --out", "", false}});
   if (!args.parse(argc, argv, 2)) {
     std::fputs(args.usage().c_str(), stdout);
     return 0;
