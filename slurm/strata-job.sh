@@ -59,7 +59,8 @@ strata_job_requeue_on_usr1() {
 strata_job_srun() {
   # pmix: Debian's (and most) Open MPI direct-launch through PMIx; pmi2/none fail in MPI_Init.
   # --kill-on-bad-exit: one failing rank ends the step instead of leaving the others in a
-  # collective until the time limit.
+  # collective until the time limit. The price: srun then reports the highest exit code, often
+  # 143 (a terminated rank) rather than strata's 1 or 2; the log keeps strata's error line.
   strata_job_log "job ${SLURM_JOB_ID:-none} on ${SLURM_JOB_NODELIST:-?}: ${SLURM_NTASKS:-1} task(s): srun --mpi=pmix $STRATA $*"
   srun --mpi=pmix --kill-on-bad-exit=1 "$STRATA" "$@" &
   local pid=$! rc=0

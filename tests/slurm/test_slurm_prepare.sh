@@ -4,7 +4,8 @@
 # Starts a private cluster in a temporary state dir (always stopped on exit), makes a small
 # synthetic time series, and submits:
 #   1. a 2-rank prepare -> COMPLETED 0:0, manifest.json with 100 patches, log shows 2 ranks;
-#   2. a prepare with a bad argument -> FAILED, non-zero exit, one-line `strata: error:` in the log;
+#   2. a prepare with a bad argument -> FAILED, non-zero exit, one-line `strata: error:` in the log
+#      (the same line from each rank that got to print it);
 #   3. train.sbatch while `strata train` does not exist -> FAILED with the job script's message.
 # Exit 77 (ctest: skipped) where Slurm/munge are not installed or we are not root, unless
 # STRATA_REQUIRE_SLURM=1 (CI), where that is a failure.
@@ -72,13 +73,14 @@ labels=$(ls D/worldcover_*.tif | sed -n 2p)
 [[ -n $labels ]] || fail "synth made no second worldcover_*.tif"
 export STRATA=$strata   # the build under test, not whatever build/bin/strata holds
 
-# wait_job ID EXPECTED_STATE EXPECTED_EXIT: the final JobState/ExitCode must match
+# wait_job ID EXPECTED_STATE EXIT_PATTERN: the final JobState and ExitCode (a glob) must match
 wait_job() {
   local out
   # 60 s each: three jobs stay well inside ctest's TIMEOUT, so cleanup always runs
   out=$("$cluster" wait "$state" "$1" 60) || true
   echo "job $1: $out"
-  [[ $out == *"JobState=$2 "* && $out == *"ExitCode=$3" ]] || { cat "job-$1.out" >&2; fail "job $1: want $2 $3, got '$out'"; }
+  # shellcheck disable=SC2053  # $3 is a pattern on purpose
+  [[ $out == *"JobState=$2 "* && ${out##*ExitCode=} == $3 ]] || { cat "job-$1.out" >&2; fail "job $1: want $2 $3, got '$out'"; }
 }
 
 # 1. a good job on 2 ranks
@@ -106,7 +108,9 @@ grep -q 'srun --mpi=pmix' "job-$job.out" || fail "the log does not show the srun
 # 2. a bad argument: the job fails and says why, in one line per rank
 job=$(sbatch --parsable -n 2 -o 'job-%j.out' "$src/slurm/prepare.sbatch" \
   --scenes 'D/S2_*.tif' --labels "$labels" --out BAD --patch banana)
-wait_job "$job" FAILED 2:0
+# Any non-zero code: strata exits 2 on each rank, but srun --kill-on-bad-exit may terminate the
+# second rank first, and srun then reports 143 (measured: both happen)
+wait_job "$job" FAILED '[1-9]*:0'
 errors=$(grep '^strata: error: ' "job-$job.out" || true)
 [[ -n $errors ]] || { cat "job-$job.out" >&2; fail "no 'strata: error:' line in the failed job's log"; }
 [[ $(sort -u <<<"$errors" | wc -l) -eq 1 && $errors == *patch* ]] ||
