@@ -25,6 +25,7 @@ const Command kCommands[] = {
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
     {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
     {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
+    {"train", strata::cli::cmd_train, "data-parallel training from a prepared dataset (MPI), checkpoints, resume"},
     {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
 };
 

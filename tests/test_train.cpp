@@ -1,0 +1,98 @@
+// strata train on a small synthetic dataset: checkpoints, metrics, resume, and bad inputs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "store/checkpoint.h"
+#include "train_fixture.h"
+
+using namespace strata;
+using namespace strata::pipeline;
+using strata::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+TEST(Train, LearnsAndWritesCheckpointsAndMetrics) {
+  TempDir dir;
+  auto comm = dist::make_single_process();
+  TrainOptions o = test::small_train(dir / "run");
+  o.epochs = 3;
+  const TrainSummary s = run_train(o, *comm);
+  EXPECT_FALSE(s.interrupted);
+  EXPECT_EQ(s.epochs_done, 3);
+  EXPECT_TRUE(std::isfinite(s.last_loss));
+  EXPECT_GT(s.last_validation.total(), 0);
+  std::ifstream in(dir / "run/metrics.jsonl");
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_LT(lines[2]["train_loss"].get<double>(), lines[0]["train_loss"].get<double>()) << "the loss must fall";
+  EXPECT_GT(lines[2]["val"]["pixel_accuracy"].get<double>(), 0.3);
+  EXPECT_EQ(lines[2]["val"]["confusion"].size(), 9u);
+  const nn::ModelState latest = store::read_checkpoint(dir / "run/latest.h5");
+  EXPECT_EQ(latest.meta("arch"), "sample-fcn");
+  EXPECT_EQ(latest.meta("train.epoch"), "3");
+  EXPECT_TRUE(fs::exists(dir / "run/best.h5"));
+}
+
+std::vector<nn::StateTensor> weights(const std::string& path) { return store::read_checkpoint(path).tensors; }
+
+TEST(Train, KilledAndResumedEqualsUninterrupted) {
+  TempDir dir;
+  auto comm = dist::make_single_process();
+  run_train(test::small_train(dir / "straight"), *comm);
+
+  TrainOptions o = test::small_train(dir / "resumed");
+  o.max_steps = 5;  // stops mid-epoch with a checkpoint, as SIGTERM does
+  const TrainSummary first = run_train(o, *comm);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.steps, 5);
+  o.max_steps = 0;
+  EXPECT_THROW(run_train(o, *comm), Error) << "a run directory is not reused without --resume";
+  o.resume = true;
+  const TrainSummary second = run_train(o, *comm);
+  EXPECT_FALSE(second.interrupted);
+
+  const auto a = weights(dir / "straight/latest.h5"), b = weights(dir / "resumed/latest.h5");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].name, b[i].name);
+    EXPECT_EQ(a[i].values, b[i].values) << a[i].name << " differs after resume";
+  }
+}
+
+TEST(TrainErrors, BadInputsAreClear) {
+  TempDir dir;
+  auto comm = dist::make_single_process();
+  TrainOptions o = test::small_train(dir / "run");
+  o.model = "resnet";
+  EXPECT_THROW(run_train(o, *comm), UsageError);
+  o = test::small_train(dir / "run");
+  o.data_dir = dir / "nothing";
+  EXPECT_THROW(run_train(o, *comm), Error);
+  o = test::small_train(dir / "run");
+  o.device = "cuda";
+  try {
+    run_train(o, *comm);
+    FAIL() << "--device cuda ran without a GPU";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--device cuda"), std::string::npos) << e.what();
+  }
+  // A dataset with a shard missing.
+  fs::copy(test::dataset_dir(), dir / "ds", fs::copy_options::recursive);
+  fs::remove(dir / "ds/shard-00001.h5");
+  o = test::small_train(dir / "run2");
+  o.data_dir = dir / "ds";
+  try {
+    run_train(o, *comm);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("shard-00001.h5"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
