@@ -1,7 +1,10 @@
 // strata train on a small synthetic dataset: checkpoints, metrics, resume, and bad inputs.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -93,6 +96,45 @@ TEST(TrainErrors, BadInputsAreClear) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("shard-00001.h5"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The binary as Slurm drives it: SIGTERM mid-run checkpoints and exits 0; --resume finishes.
+TEST(TrainCli, SigtermCheckpointsAndResumeFinishes) {
+  TempDir dir;
+  const std::string data = test::dataset_dir();
+  const std::string log = dir / "log.txt";
+  const std::string args = std::string(STRATA_BINARY) + " train --data " + data + " --out " + (dir / "run") +
+                           " --epochs 200 --batch 8 --lr 0.01";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + args + " > " + log + " 2>&1").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait for the first epoch's checkpoint, then ask it to stop, as Slurm does before a time limit.
+  for (int i = 0; i < 600 && !fs::exists(dir / "run/latest.h5"); ++i) usleep(50000);
+  ASSERT_TRUE(fs::exists(dir / "run/latest.h5")) << "no checkpoint after 30 s";
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream in(log);
+  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("signal received: stopped at step"), std::string::npos) << out;
+  const auto stopped = store::read_checkpoint(dir / "run/latest.h5");
+  const int64_t step = std::stoll(stopped.meta("train.global_step"));
+  EXPECT_GT(step, 0);
+
+  const auto r = test::run_strata("train --data " + data + " --out " + (dir / "run") +
+                                  " --epochs 2 --batch 8 --lr 0.01 --resume --quiet");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto again = test::run_strata("train --data " + data + " --out " + (dir / "run") + " --epochs 2 --batch 8");
+  EXPECT_EQ(again.exit_code, 1) << "an existing run is not overwritten without --resume or --overwrite";
+  EXPECT_EQ(test::count_lines(again.output), 1) << again.output;
 }
 
 }  // namespace
