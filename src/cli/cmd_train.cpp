@@ -34,11 +34,7 @@ int cmd_train(int argc, char** argv) {
              {"no-augment", "", "no flips or rotations", "", false},
              {"resume", "", "continue from RUN_DIR/latest.h5", "", false},
              {"overwrite", "", "start again in a RUN_DIR that holds a run", "", false}});
-  if (!args.parse(argc, argv, 2)) {
-    std::fputs(args.usage().c_str(), stdout);
-    return 0;
-  }
-  apply_log_options(args);
+  if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
   pipeline::TrainOptions o;
   o.data_dir = args.get("data");
   o.out_dir = args.get("out");

@@ -37,9 +37,14 @@ void print_usage(std::FILE* to) {
 }  // namespace
 
 namespace strata::cli {
-void apply_log_options(const Args& args) {
+bool parse_command_line(Args& args, int argc, char** argv) {
+  if (!args.parse(argc, argv, 2)) {
+    std::fputs(args.usage().c_str(), stdout);
+    return false;
+  }
   if (args.flag("verbose")) log::set_level(log::Level::debug);
   if (args.flag("quiet")) log::set_level(log::Level::warn);
+  return true;
 }
 }  // namespace strata::cli
 
