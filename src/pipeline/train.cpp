@@ -202,7 +202,9 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   sched.base_lr = static_cast<float>(o.lr);
   sched.min_lr = static_cast<float>(o.min_lr);
   sched.total_steps = total_steps;
-  sched.warmup_steps = o.warmup_steps >= 0 ? o.warmup_steps : total_steps / 20;
+  sched.warmup_steps = std::min(total_steps, o.warmup_steps >= 0 ? o.warmup_steps : total_steps / 20);
+  if (o.warmup_steps > total_steps && comm.is_root())
+    log::warn("--warmup ", o.warmup_steps, " is longer than the run (", total_steps, " steps); warming up over the whole run");
   nn::AdamConfig ac;
   ac.weight_decay = static_cast<float>(o.weight_decay);
   ac.decoupled = o.adamw;
