@@ -2,9 +2,14 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "core/error.h"
+
+#ifdef STRATA_HAVE_TOMLPP
+#include <toml++/toml.h>
+#endif
 
 namespace strata::cli {
 
@@ -12,6 +17,7 @@ Args::Args(std::string command, std::string summary, std::vector<OptionSpec> spe
     : command_(std::move(command)), summary_(std::move(summary)), specs_(std::move(specs)) {
   specs_.push_back({"verbose", "", "more log lines (debug)", "", false});
   specs_.push_back({"quiet", "", "only warnings and errors", "", false});
+  specs_.push_back({"config", "FILE.toml", "settings file: keys are these options' names; flags override it", "", false});
 }
 
 const OptionSpec& Args::spec(const std::string& name) const {
@@ -45,9 +51,72 @@ bool Args::parse(int argc, char** argv, int first) {
     }
     values_[name].push_back(value);
   }
+  if (has("config")) load_config(get("config"));
   for (const auto& s : specs_)
     if (s.required && !has(s.name)) throw UsageError("strata " + command_ + ": --" + s.name + " is required");
   return true;
+}
+
+void Args::load_config(const std::string& path) {
+#ifdef STRATA_HAVE_TOMLPP
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    if (!std::ifstream(path)) throw UsageError(path + ": cannot read the settings file");
+    throw UsageError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  // Keys at the top level, or in a table named after the command ([train] in jobs/train.toml).
+  const toml::table* tables[2] = {&doc, doc[command_].as_table()};
+  for (const toml::table* t : tables) {
+    if (!t) continue;
+    for (const auto& [key, node] : *t) {
+      const std::string name(key.str());
+      if (node.is_table()) {
+        if (t == &doc && name == command_) continue;
+        throw UsageError(path + ": [" + name + "] is not a table strata " + command_ + " reads");
+      }
+      const OptionSpec* s = nullptr;
+      for (const auto& sp : specs_)
+        if (sp.name == name) s = &sp;
+      if (!s || name == "config") throw UsageError(path + ": unknown key '" + name + "' for strata " + command_);
+      if (values_.count(name)) continue;  // the command line wins
+      std::string value;
+      auto scalar = [&](const toml::node& n) -> std::string {
+        if (const auto* v = n.as_string()) return v->get();
+        if (const auto* v = n.as_integer()) return std::to_string(v->get());
+        if (auto v = n.value_exact<double>()) {
+          std::ostringstream o;
+          o.precision(17);
+          o << *v;
+          return o.str();
+        }
+        throw UsageError(path + ": '" + name + "' must be a string, a number or a list of them");
+      };
+      if (const auto* b = node.as_boolean()) {
+        if (!s->value_name.empty()) throw UsageError(path + ": '" + name + "' takes a value, not true/false");
+        if (b->get()) values_[name].push_back("1");
+        continue;
+      }
+      if (s->value_name.empty()) throw UsageError(path + ": '" + name + "' is a flag: write " + name + " = true");
+      if (const toml::array* a = node.as_array()) {
+        if (a->is_homogeneous<std::string>() && s->name == "scenes") {  // repeatable
+          for (const auto& e : *a) values_[name].push_back(scalar(e));
+          continue;
+        }
+        for (const auto& e : *a) {
+          if (!value.empty()) value += ',';
+          value += scalar(e);
+        }
+      } else {
+        value = scalar(node);
+      }
+      values_[name].push_back(value);
+    }
+  }
+#else
+  throw UsageError(path + ": this strata was built without TOML support (install libtomlplusplus-dev)");
+#endif
 }
 
 bool Args::has(const std::string& name) const {

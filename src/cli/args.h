@@ -35,6 +35,7 @@ class Args {
 
  private:
   const OptionSpec& spec(const std::string& name) const;
+  void load_config(const std::string& path);
   std::string command_, summary_;
   std::vector<OptionSpec> specs_;
   std::map<std::string, std::vector<std::string>> values_;
