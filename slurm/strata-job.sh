@@ -45,13 +45,30 @@ strata_job_mpi_env() {
 }
 
 # strata_job_requeue_on_usr1: with `#SBATCH --requeue --signal=B:USR1@SECONDS`, Slurm sends USR1
-# to this batch shell SECONDS before the time limit; we requeue the job, Slurm ends the running
-# step, and the job starts again later (same log, --open-mode=append). strata prepare and train
-# resume from what is on disk, so the second run finishes the work instead of redoing it.
-# A preemption with PreemptMode=REQUEUE requeues a --requeue job without this handler.
+# to this batch shell SECONDS before the time limit. We pass USR1 on to the ranks (scancel
+# signals the job's steps): strata train checkpoints at the next step boundary and exits 0;
+# strata prepare, which has no handler, just ends. When the step is over, the job is requeued
+# and runs again later (same log, --open-mode=append), finishing from what is on disk: prepare
+# keeps complete shards, train gets --resume (strata_job_resume_args). Requeueing at once
+# instead would leave train only KillWait seconds to write its checkpoint before SIGKILL.
+# A preemption with PreemptMode=REQUEUE requeues a --requeue job without this handler (the
+# ranks get SIGTERM, which train also answers with a checkpoint).
+STRATA_JOB_REQUEUE=0
 strata_job_requeue_on_usr1() {
-  trap 'strata_job_log "USR1: time limit or preemption near; requeueing job ${SLURM_JOB_ID:-?}";
-        scontrol requeue "${SLURM_JOB_ID:?}" || strata_job_log "scontrol requeue failed"' USR1
+  trap 'STRATA_JOB_REQUEUE=1
+        strata_job_log "USR1: time limit or preemption near; stopping the ranks, then requeueing job ${SLURM_JOB_ID:-?}"
+        scancel --signal=USR1 "${SLURM_JOB_ID:?}" || strata_job_log "scancel --signal=USR1 failed"' USR1
+}
+
+# strata_job_resume_args ARGS...: prints ARGS (one per line) plus --resume when this is a
+# requeued run (SLURM_RESTART_COUNT > 0) and --resume is not there yet.
+strata_job_resume_args() {
+  local a
+  (($#)) && printf '%s\n' "$@"
+  ((${SLURM_RESTART_COUNT:-0} > 0)) || return 0
+  for a in "$@"; do [[ $a == --resume ]] && return 0; done
+  strata_job_log "requeued run ${SLURM_RESTART_COUNT}: adding --resume"
+  echo --resume
 }
 
 # strata_job_srun CMD ARGS...: srun --mpi=pmix strata CMD ARGS..., in the background so that
@@ -70,5 +87,10 @@ strata_job_srun() {
     ((rc > 128)) && kill -0 "$pid" 2>/dev/null && continue
     break
   done
+  if ((STRATA_JOB_REQUEUE)); then
+    strata_job_log "step ended (exit $rc); requeueing job $SLURM_JOB_ID"
+    scontrol requeue "$SLURM_JOB_ID" || strata_job_die "scontrol requeue $SLURM_JOB_ID failed"
+    return 0
+  fi
   return "$rc"
 }
