@@ -6,9 +6,12 @@
 #   1. a 2-rank prepare -> COMPLETED 0:0, manifest.json with 100 patches, log shows 2 ranks;
 #   2. a prepare with a bad argument -> FAILED, non-zero exit, one-line `strata: error:` in the log
 #      (the same line from each rank that got to print it);
-#   3. train.sbatch while `strata train` does not exist -> FAILED with the job script's message.
+#   3. train.sbatch on that dataset, 2 ranks, warned with USR1 while training -> checkpoint,
+#      requeue, resume, COMPLETED 0:0 (or, with a strata that has no train command, FAILED
+#      with the job script's message).
 # Exit 77 (ctest: skipped) where Slurm/munge are not installed or we are not root, unless
-# STRATA_REQUIRE_SLURM=1 (CI), where that is a failure.
+# STRATA_REQUIRE_SLURM=1 (CI), where that is a failure. STRATA_KEEP_TEST_DIR=1 keeps the
+# temporary directory (cluster logs, job logs, outputs) even when the test passes.
 set -euo pipefail
 
 strata=${1:?usage: test_slurm_prepare.sh STRATA_BINARY SOURCE_DIR}
@@ -50,7 +53,7 @@ cleanup() {
   # the daemons are gone: their ports must be free again for the next run
   port_free "$LOCAL_SLURM_CTLD_PORT" && port_free "$LOCAL_SLURM_D_PORT" ||
     { echo "FAIL: ports $LOCAL_SLURM_CTLD_PORT/$LOCAL_SLURM_D_PORT still in use after stop" >&2; rc=1; }
-  ((rc == 0)) && rm -rf "$work" || echo "kept $work for inspection" >&2
+  ((rc == 0)) && [[ -z ${STRATA_KEEP_TEST_DIR:-} ]] && rm -rf "$work" || echo "kept $work for inspection" >&2
   exit "$rc"
 }
 trap cleanup EXIT
@@ -73,11 +76,11 @@ labels=$(ls D/worldcover_*.tif | sed -n 2p)
 [[ -n $labels ]] || fail "synth made no second worldcover_*.tif"
 export STRATA=$strata   # the build under test, not whatever build/bin/strata holds
 
-# wait_job ID EXPECTED_STATE EXIT_PATTERN: the final JobState and ExitCode (a glob) must match
+# wait_job ID EXPECTED_STATE EXIT_PATTERN [TIMEOUT_S]: the final JobState and ExitCode (a glob) must match
 wait_job() {
   local out
-  # 60 s each: three jobs stay well inside ctest's TIMEOUT, so cleanup always runs
-  out=$("$cluster" wait "$state" "$1" 60) || true
+  # 60 s (120 s for the requeued train job): together well inside ctest's TIMEOUT, so cleanup runs
+  out=$("$cluster" wait "$state" "$1" "${4:-60}") || true
   echo "job $1: $out"
   # shellcheck disable=SC2053  # $3 is a pattern on purpose
   [[ $out == *"JobState=$2 "* && ${out##*ExitCode=} == $3 ]] || { cat "job-$1.out" >&2; fail "job $1: want $2 $3, got '$out'"; }
@@ -118,8 +121,28 @@ errors=$(grep '^strata: error: ' "job-$job.out" || true)
 echo "bad argument: $(head -1 <<<"$errors")"
 [[ ! -e BAD/manifest.json ]] || fail "a failed job wrote a manifest"
 
-# 3. train.sbatch refuses clearly while this strata has no train command (issue 5)
-if ! "$strata" train --help >/dev/null 2>&1; then
+# 3. train.sbatch: 2 ranks train on the dataset of job 1, and are warned (USR1 to the batch
+#    shell, as --signal=B:USR1@300 does before the time limit) once training runs: they
+#    checkpoint, the job is requeued and the second run resumes and finishes. Or, with a strata
+#    built before `strata train` existed, the job stops with the job script's clear message.
+if "$strata" train --help >/dev/null 2>&1; then
+  t=$(secs)
+  epochs=60   # ~0.2 s each here: long enough to be running when the warning comes
+  job=$(sbatch --parsable -n 2 -o 'job-%j.out' "$src/slurm/train.sbatch" \
+    --data OUT --out RUN --model sample-fcn --epochs $epochs --batch 4)
+  for ((i = 0; i < 240; i++)); do grep -q ' step [0-9]*/' "job-$job.out" 2>/dev/null && break; sleep 0.25; done
+  ((i < 240)) || { cat "job-$job.out" >&2; fail "train job $job never started a step"; }
+  scancel --signal=USR1 --batch "$job"
+  wait_job "$job" COMPLETED 0:0 120   # a requeued job restarts after cred_expire (10 s) + a backfill pass
+  echo "train job with a requeue: submit -> done in $(elapsed "$t") s"
+  out=$(cat "job-$job.out")
+  [[ $(scontrol show job -o "$job") == *" Restarts=1 "* ]] || { echo "$out" >&2; fail "train job $job was not requeued once"; }
+  for want in "USR1: time limit or preemption near" "signal received" "adding --resume" "resuming " "epoch $epochs/$epochs:" "2 rank(s)"; do
+    [[ $out == *"$want"* ]] || { echo "$out" >&2; fail "the train log lacks '$want'"; }
+  done
+  [[ -s RUN/latest.h5 && $(grep -c '"epoch"' RUN/metrics.jsonl) -eq $epochs ]] ||
+    fail "RUN/latest.h5 missing or metrics.jsonl does not hold $epochs epochs"
+else
   job=$(sbatch --parsable -n 1 -o 'job-%j.out' "$src/slurm/train.sbatch" --config none.toml)
   wait_job "$job" FAILED 1:0
   grep -q "^strata-job: error: .*has no working 'train' command" "job-$job.out" ||
