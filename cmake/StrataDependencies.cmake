@@ -11,10 +11,11 @@ if(STRATA_CUDA STREQUAL "ON" OR STRATA_CUDA STREQUAL "AUTO")
       set(CMAKE_CUDA_ARCHITECTURES 90)
     endif()
     enable_language(CUDA)
-    # CMake 3.25 predates nvcc's C++20 mode and leaves the flag empty, which fails generation.
+    # CMake 3.25 predates nvcc 13 and does not know its C++20 flag; tell it.
     if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
       set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
       set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+      list(APPEND CMAKE_CUDA_COMPILE_FEATURES cuda_std_20)
     endif()
     set(CMAKE_CUDA_STANDARD 20)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
@@ -53,6 +54,8 @@ endif()
 
 if(STRATA_WITH_MPI)
   find_package(MPI REQUIRED COMPONENTS C)
+  # We use MPI's C API from C++; the deprecated C++ bindings would need libmpi_cxx.
+  target_compile_definitions(MPI::MPI_C INTERFACE OMPI_SKIP_MPICXX=1 MPICH_SKIP_MPICXX=1)
 endif()
 
 if(STRATA_WITH_HDF5)

@@ -20,6 +20,7 @@
 #include "nn/ops/max_pool.h"
 #include "nn/ops/relu.h"
 #include "nn/ops/softmax.h"
+#include "nn/normalize.h"
 #include "nn/ops/upsample.h"
 #include "op_test_util.h"
 
@@ -290,6 +291,28 @@ OpCase elementwise_case(std::string name, int64_t count) {
           }};
 }
 
+// ---- input normalisation (uint16 DN in, float out) ------------------------------------------
+OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, int64_t bands, int64_t pixels) {
+  return {std::move(name), [=](Backend& be) {
+            std::vector<uint16_t> dn(static_cast<size_t>(batch * bands * pixels));
+            uint32_t state = 12345;
+            for (auto& v : dn) v = static_cast<uint16_t>((state = state * 1664525u + 1013904223u) >> 16);
+            if (!dn.empty()) dn.front() = 0, dn.back() = 65535;  // the range's ends
+            BandNormalization norm;
+            norm.mode = mode;
+            for (int64_t b = 0; b < bands; ++b) {
+              norm.a.push_back(mode == NormalizationMode::standard ? 1000.0f + 100.0f * b : 1.7f + 0.05f * b);
+              norm.b.push_back(mode == NormalizationMode::standard ? 500.0f + 10.0f * b : 2.0f + 0.1f * b);
+            }
+            F want(dn.size());
+            normalize_bands_reference(dn.data(), want.data(), norm, batch, pixels);
+            DeviceArray<uint16_t> ddn(be, dn);
+            DeviceArray<float> dout(be, want.size());
+            be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
+            EXPECT_TRUE(all_close(dout.host(), want, kTol));
+          }};
+}
+
 std::vector<OpCase> all_cases() {
   auto conv = [](int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t k, int64_t s) {
     return Conv2dShape{n, ci, h, w, co, k, s};
@@ -347,6 +370,9 @@ std::vector<OpCase> all_cases() {
       adam_case("adam_l2", AdamHyper{1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, false, 3}),
       adam_case("adamw", AdamHyper{1e-2f, 0.9f, 0.999f, 1e-8f, 5e-2f, true, 1}),
       elementwise_case("fill_add_count_nonfinite", 777),
+      normalize_case("normalize_standard_13x128x128", NormalizationMode::standard, 2, 13, 128 * 128),
+      normalize_case("normalize_log_sigmoid_9x33x17", NormalizationMode::log_sigmoid, 3, 9, 33 * 17),
+      normalize_case("normalize_1px", NormalizationMode::standard, 1, 1, 1),
   };
 }
 

@@ -1,0 +1,81 @@
+// strata: the one binary. Errors are caught here, once, and printed as "strata: error: ...";
+// exit 1 for a runtime error, 2 for a usage error.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/build_info.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "dist/communicator.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
+    {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
+    {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
+    {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
+    {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
+};
+
+void print_usage(std::FILE* to) {
+  std::fprintf(to, "usage: strata <command> [options]   (strata <command> --help for its options)\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+namespace strata::cli {
+void apply_log_options(const Args& args) {
+  if (args.flag("verbose")) log::set_level(log::Level::debug);
+  if (args.flag("quiet")) log::set_level(log::Level::warn);
+}
+}  // namespace strata::cli
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("strata %s (%s)\n", strata::build::version().c_str(), strata::build::git_revision().c_str());
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(argc, argv);
+    } catch (const strata::UsageError& e) {
+      std::fprintf(stderr, "strata: error: %s\n", e.what());
+      strata::dist::abort_job(2);
+      return 2;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "strata: error: out of memory\n");
+      strata::dist::abort_job(1);
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "strata: error: %s\n", e.what());
+      // The other ranks may be waiting in a collective: end the job rather than let it hang.
+      strata::dist::abort_job(1);
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "strata: error: unknown command '%s'\n", name.c_str());
+  print_usage(stderr);
+  return 2;
+}
