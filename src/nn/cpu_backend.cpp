@@ -85,9 +85,37 @@ class CpuBackend final : public Backend {
       if (db) add_inplace_reference(db, mine + per + (dw ? wsize : 0), s.c_out);
     }
   }
+  // A stride-1 transposed convolution with pad k/2 (sample-fcn's 5x5) is the same-padded
+  // convolution with the kernel flipped and its channel axes swapped:
+  //   W'[co][ci][ky][kx] = W[ci][co][k-1-ky][k-1-kx]
+  // so it takes the banded conv2d path instead of a whole-image col2im.
+  static bool as_conv(const ConvTranspose2dShape& s) { return s.stride == 1 && s.k % 2 == 1 && s.pad == s.k / 2; }
+  static Conv2dShape conv_of(const ConvTranspose2dShape& s) { return {s.n, s.c_in, s.h, s.w, s.c_out, s.k, 1}; }
+  // dst = flip(src) between the [a][b][k][k] and [b][a][k][k] layouts (an involution).
+  static void flip_swap(const float* src, float* dst, int64_t a, int64_t b, int64_t k) {
+    for (int64_t i = 0; i < a; ++i)
+      for (int64_t j = 0; j < b; ++j)
+        for (int64_t ky = 0; ky < k; ++ky)
+          for (int64_t kx = 0; kx < k; ++kx)
+            dst[((j * a + i) * k + (k - 1 - ky)) * k + (k - 1 - kx)] = src[((i * b + j) * k + ky) * k + kx];
+  }
+  float* grow(std::vector<float>& v, int64_t floats) {
+    if (static_cast<size_t>(floats) > v.size()) {
+      v.resize(static_cast<size_t>(floats));
+      ++allocations_;
+    }
+    return v.data();
+  }
+
   void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
                                 float* y) override {
     s.validate();
+    if (as_conv(s)) {
+      float* wf = grow(flipped_, s.weight_size());
+      flip_swap(w, wf, s.c_in, s.c_out, s.k);
+      conv2d_forward(conv_of(s), x, wf, b, y);
+      return;
+    }
     const int64_t per = fast::conv_transpose2d_scratch_floats(s);
     float* scratch = this->scratch(checked_mul(per, pool_.size()));
     pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
@@ -100,6 +128,14 @@ class CpuBackend final : public Backend {
   void conv_transpose2d_backward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* dy,
                                  float* dx, float* dw, float* db) override {
     s.validate();
+    if (as_conv(s)) {
+      float* wf = grow(flipped_, s.weight_size());
+      float* dwf = dw ? grow(flipped_grad_, s.weight_size()) : nullptr;
+      flip_swap(w, wf, s.c_in, s.c_out, s.k);
+      conv2d_backward(conv_of(s), x, wf, dy, dx, dwf, db);
+      if (dw) flip_swap(dwf, dw, s.c_out, s.c_in, s.k);
+      return;
+    }
     const int64_t per = fast::conv_transpose2d_scratch_floats(s), wsize = s.weight_size();
     const int64_t stride = per + (dw ? wsize : 0) + (db ? s.c_out : 0);
     float* scratch = this->scratch(checked_mul(stride, pool_.size()));
@@ -251,6 +287,7 @@ class CpuBackend final : public Backend {
   }
   fast::ThreadPool pool_;
   std::vector<float> scratch_;
+  std::vector<float> flipped_, flipped_grad_;  // transposed-conv weights as conv weights
   int64_t allocations_ = 0;
 };
 
