@@ -17,6 +17,12 @@ for scene in "$out"/synth/S2_????-??-??.tif; do
   $strata render --input "$scene" --out "$out/quicklook/S2_$date.png" --quiet
   $strata render --input "$out/synth/labels_$date.tif" --out "$out/quicklook/labels_$date.png" --quiet
 done
+# Labels as a user has them: a WorldCover-coded map of the growing season (the third date).
+labels=$(ls "$out"/synth/worldcover_*.tif | sed -n 3p)
+# Two ranks share the compositing and the shards (as root, OpenMPI needs the ALLOW variables).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpirun -n 2 $strata prepare --scenes "$out/synth/S2_*.tif" --labels "$labels" \
+  --out "$out/dataset" --patch 64 --patches 1000 --write-masks --overwrite
 echo
-echo "demo: synthetic scenes in $out/synth, quick-looks in $out/quicklook:"
-ls -1 "$out/quicklook"
+echo "demo: synthetic scenes in $out/synth, quick-looks in $out/quicklook, patch dataset in $out/dataset:"
+ls -1 "$out/quicklook" "$out/dataset"

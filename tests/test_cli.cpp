@@ -112,3 +112,22 @@ TEST(Cli, WrongBandCountForLabels) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, PrepareUsageAndRuntimeErrors) {
+  TempDir dir;
+  auto r = run_strata("prepare --scenes 'x/*.tif' --out " + (dir / "ds"));  // --labels missing
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(one_error_line(r.output)) << r.output;
+  r = run_strata("prepare --scenes '" + (dir / "none/*.tif") + "' --labels l.tif --out " + (dir / "ds"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(one_error_line(r.output)) << r.output;
+  EXPECT_NE(r.output.find("matches no scenes"), std::string::npos) << r.output;
+  r = run_strata("prepare --scenes a.tif --labels l.tif --out " + (dir / "ds") + " --composite mean");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = run_strata("prepare --scenes a.tif --labels l.tif --out " + (dir / "ds") + " --start 2021-02-30x");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+}  // namespace

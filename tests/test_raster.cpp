@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -157,19 +158,56 @@ TEST(Raster, ResamplesA20mBandOntoThe10mGrid) {
   EXPECT_EQ(edge[2], 100);
 }
 
-TEST(Raster, CrsMismatchIsAnError) {
+TEST(Raster, ReprojectsAnotherCrsOntoTheTargetGrid) {
   TempDir dir;
-  const Grid g = utm_grid(8, 8);
+  // A 0.001 degree grid of stripes in EPSG:4326 near (6.6 E, 0.2 N), read onto UTM 32N at 10 m.
+  Grid geo;
+  geo.width = geo.height = 200;
+  geo.transform = {6.55, 0.001, 0.0, 0.25, 0.0, -0.001};
+  geo.crs_wkt = crs_wkt_from_epsg(4326);
+  std::vector<uint8_t> codes(200 * 200);
+  for (int64_t r = 0; r < 200; ++r)
+    for (int64_t c = 0; c < 200; ++c) codes[static_cast<size_t>(r * 200 + c)] = c < 100 ? 10 : 80;
+  WriteOptions o;
+  o.type = DataType::u8;
+  o.nodata = 0;
+  write_raster(dir / "wc.tif", geo, 1, codes.data(), o);
+
+  Grid utm;  // 2 km x 2 km inside the stripes, centred on 6.65 E (the stripe boundary)
+  utm.width = utm.height = 200;
+  utm.crs_wkt = crs_wkt_from_epsg(32632);
+  // In UTM 32N (central meridian 9 E), 6.65 E, 0.2 N is at x = 238,432 m, y = 22,125 m.
+  utm.transform = {237400.0, 10.0, 0.0, 23100.0, 0.0, -10.0};
+  std::vector<uint8_t> out(200 * 200);
+  Raster::open(dir / "wc.tif").read_onto<uint8_t>({0}, utm, utm.full(), out.data(), Resampling::nearest, 0);
+  int64_t trees = 0, water = 0, fill = 0;
+  for (uint8_t v : out) (v == 10 ? trees : v == 80 ? water : fill)++;
+  EXPECT_EQ(fill, 0) << "the target lies inside the source";
+  EXPECT_GT(trees, 0);
+  EXPECT_GT(water, 0);
+  // West of the boundary is trees, east is water, in every row.
+  EXPECT_EQ(out[0], 10);
+  EXPECT_EQ(out[199], 80);
+
+  // Outside the source entirely: all fill, no error.
+  Grid far = utm;
+  far.transform[0] += 1e6;
+  Raster::open(dir / "wc.tif").read_onto<uint8_t>({0}, far, far.full(), out.data(), Resampling::nearest, 255);
+  EXPECT_EQ(std::count(out.begin(), out.end(), uint8_t{255}), 200 * 200);
+}
+
+TEST(Raster, NoCrsCannotBeReprojected) {
+  TempDir dir;
+  Grid g;
+  g.width = g.height = 8;
   std::vector<uint16_t> v(64, 1);
-  write_raster(dir / "a.tif", g, 1, v.data(), {});
-  Grid other = g;
-  other.crs_wkt = crs_wkt_from_epsg(32632);
+  write_raster(dir / "nocrs.tif", g, 1, v.data(), {});
   std::vector<uint16_t> out(64);
   try {
-    Raster::open(dir / "a.tif").read_onto<uint16_t>({0}, other, other.full(), out.data(), Resampling::nearest, 0);
-    FAIL() << "expected an error";
+    Raster::open(dir / "nocrs.tif").read_onto<uint16_t>({0}, utm_grid(8, 8), {0, 0, 8, 8}, out.data(), Resampling::nearest, 0);
+    FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("a.tif: CRS differs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nocrs.tif: cannot reproject"), std::string::npos) << e.what();
   }
 }
 

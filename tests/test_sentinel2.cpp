@@ -207,3 +207,19 @@ TEST(RealSamples, WorldCerealMonthlyStackHasTwoEmptyMonths) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Scene, QaBandsAreAuxiliary) {
+  TempDir dir;
+  const std::string p = write_scene(dir, "withqa.tif", {}, {"B2", "QA60", "B4", "SCL"});
+  const Scene s = Scene::open(p);
+  EXPECT_EQ(s.band_names(), (std::vector<std::string>{"B2", "B4"}));
+  EXPECT_EQ(s.band_file_index(), (std::vector<int>{0, 2}));
+  EXPECT_EQ(s.aux_band("QA60"), 1);
+  EXPECT_EQ(s.aux_band("scl"), 3);
+  EXPECT_EQ(s.read({"B4"}, {0, 0, 1, 1})[0], 1500);  // file band 3, not the QA band
+  EXPECT_EQ(s.read({"B2"}, {0, 0, 1, 1})[0], 0);
+}
+
+}  // namespace

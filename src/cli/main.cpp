@@ -10,6 +10,7 @@
 #include "core/build_info.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/communicator.h"
 
 namespace {
 
@@ -22,7 +23,9 @@ struct Command {
 const Command kCommands[] = {
     {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
+    {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
     {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
+    {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
 };
 
 void print_usage(std::FILE* to) {
@@ -59,12 +62,16 @@ int main(int argc, char** argv) {
       return c.run(argc, argv);
     } catch (const strata::UsageError& e) {
       std::fprintf(stderr, "strata: error: %s\n", e.what());
+      strata::dist::abort_job(2);
       return 2;
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "strata: error: out of memory\n");
+      strata::dist::abort_job(1);
       return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "strata: error: %s\n", e.what());
+      // The other ranks may be waiting in a collective: end the job rather than let it hang.
+      strata::dist::abort_job(1);
       return 1;
     }
   }

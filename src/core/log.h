@@ -9,6 +9,9 @@ namespace strata::log {
 enum class Level { debug = 0, info = 1, warn = 2, error = 3, quiet = 4 };
 
 void set_level(Level level);
+// Under MPI: lines carry "[rank r/n]", and ranks other than 0 print only errors unless the
+// level is debug, so N ranks do not print N copies of every warning.
+void set_rank(int rank, int size);
 Level level();
 void write(Level level, const std::string& line);
 

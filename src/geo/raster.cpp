@@ -3,6 +3,7 @@
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
+#include <gdalwarper.h>
 #include <ogr_spatialref.h>
 #include <unistd.h>
 
@@ -96,6 +97,84 @@ std::vector<int> gdal_band_map(const std::vector<int>& bands, int count, const s
 }
 
 bool is_virtual_path(const std::string& path) { return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos; }
+
+
+GDALResampleAlg to_warp(Resampling r) {
+  switch (r) {
+    case Resampling::nearest: return GRA_NearestNeighbour;
+    case Resampling::bilinear: return GRA_Bilinear;
+    case Resampling::average: return GRA_Average;
+    case Resampling::mode: return GRA_Mode;
+  }
+  return GRA_NearestNeighbour;
+}
+
+// Reprojects bands of `src` onto a target window through GDAL's warper: for sources in another
+// CRS (WorldCover in EPSG:4326 onto a UTM scene) or with a rotated geotransform.
+template <class T>
+void warp_onto(GDALDataset* src, const std::string& path, const std::string& src_wkt, const std::vector<int>& map,
+               const Grid& target, const Window& tw, T* out, Resampling r, T fill) {
+  if (src_wkt.empty() || target.crs_wkt.empty())
+    throw Error(path + ": cannot reproject onto the target grid: " + (src_wkt.empty() ? "the raster" : "the target") +
+                " has no CRS");
+  const int64_t n = checked_mul(checked_mul(tw.width, tw.height), static_cast<int64_t>(map.size()));
+  std::fill(out, out + n, fill);
+  if (n == 0) return;
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  if (!mem) throw Error(path + ": GDAL has no MEM driver");
+  const int w = to_int(tw.width, path), h = to_int(tw.height, path), nb = static_cast<int>(map.size());
+  GDALDatasetUniquePtr dst(mem->Create("", w, h, nb, gdal_type<T>(), nullptr));
+  if (!dst) throw_gdal_error(path, "creating the warp destination");
+  const Grid sub = target.sub(tw);
+  double gt[6];
+  std::copy(sub.transform.begin(), sub.transform.end(), gt);
+  STRATA_GDAL_CHECK(dst->SetGeoTransform(gt), path);
+  STRATA_GDAL_CHECK(dst->SetProjection(target.crs_wkt.c_str()), path);
+  for (int b = 1; b <= nb; ++b) STRATA_GDAL_CHECK(dst->GetRasterBand(b)->Fill(static_cast<double>(fill)), path);
+
+  GDALWarpOptions* wo = GDALCreateWarpOptions();
+  struct Cleanup {
+    GDALWarpOptions* wo;
+    ~Cleanup() {
+      if (wo->pTransformerArg) GDALDestroyGenImgProjTransformer(wo->pTransformerArg);
+      GDALDestroyWarpOptions(wo);
+    }
+  } cleanup{wo};
+  wo->hSrcDS = src;
+  wo->hDstDS = dst.get();
+  wo->nBandCount = nb;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<size_t>(nb)));
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<size_t>(nb)));
+  wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<size_t>(nb)));
+  bool src_nodata = false;
+  std::vector<double> src_nd(static_cast<size_t>(nb), 0.0);
+  for (int b = 0; b < nb; ++b) {
+    wo->panSrcBands[b] = map[static_cast<size_t>(b)];
+    wo->panDstBands[b] = b + 1;
+    wo->padfDstNoDataReal[b] = static_cast<double>(fill);
+    int has = 0;
+    src_nd[static_cast<size_t>(b)] = src->GetRasterBand(map[static_cast<size_t>(b)])->GetNoDataValue(&has);
+    src_nodata = src_nodata || has;
+  }
+  if (src_nodata) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<size_t>(nb)));
+    std::copy(src_nd.begin(), src_nd.end(), wo->padfSrcNoDataReal);
+  }
+  wo->eResampleAlg = to_warp(r);
+  wo->eWorkingDataType = gdal_type<T>();
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
+  gdal_take_last_error();
+  wo->pTransformerArg = GDALCreateGenImgProjTransformer2(src, dst.get(), nullptr);
+  if (!wo->pTransformerArg) throw_gdal_error(path, "creating the reprojection transformer");
+  wo->pfnTransformer = GDALGenImgProjTransform;
+  GDALWarpOperation op;
+  STRATA_GDAL_CHECK(op.Initialize(wo), path);
+  STRATA_GDAL_CHECK(op.ChunkAndWarpImage(0, 0, w, h), path);
+  STRATA_GDAL_CHECK(dst->RasterIO(GF_Read, 0, 0, w, h, out, w, h, gdal_type<T>(), nb, nullptr, sizeof(T),
+                                  checked_mul(tw.width, sizeof(T)),
+                                  checked_product({tw.width, tw.height, static_cast<int64_t>(sizeof(T))}), nullptr),
+                    path);
+}
 
 }  // namespace
 
@@ -255,11 +334,10 @@ template <class T>
 void Raster::read_onto(const std::vector<int>& bands, const Grid& target, const Window& tw, T* out, Resampling r,
                        T fill) const {
   std::vector<int> map = gdal_band_map(bands, band_count(), path_);
-  if (!same_crs(target.crs_wkt, grid_.crs_wkt))
-    throw Error(path_ + ": CRS differs from the target grid's (EPSG:" + std::to_string(crs_epsg(grid_.crs_wkt)) +
-                " vs EPSG:" + std::to_string(crs_epsg(target.crs_wkt)) + "); reproject it first");
-  if (!target.north_up() || !grid_.north_up())
-    throw Error(path_ + ": rotated geotransforms are not supported; warp to a north-up grid first");
+  if (!same_crs(target.crs_wkt, grid_.crs_wkt) || !target.north_up() || !grid_.north_up()) {
+    warp_onto(impl_->ds.get(), path_, grid_.crs_wkt, map, target, tw, out, r, fill);
+    return;
+  }
   const int64_t n = checked_mul(checked_mul(tw.width, tw.height), static_cast<int64_t>(bands.size()));
   std::fill(out, out + n, fill);
   if (n == 0) return;
@@ -383,6 +461,7 @@ RasterWriter::RasterWriter(std::string path, Grid grid, int bands, WriteOptions 
   co.SetNameValue("COMPRESS", o.compress.c_str());
   if (o.predictor > 0) co.SetNameValue("PREDICTOR", std::to_string(o.predictor).c_str());
   co.SetNameValue("BIGTIFF", "IF_SAFER");
+  if (o.sparse) co.SetNameValue("SPARSE_OK", "TRUE");
   if (o.cog) co.SetNameValue("COMPRESS", "NONE");  // the COG copy compresses; the staging file stays fast
 
   gdal_take_last_error();

@@ -54,9 +54,10 @@ class Raster {
   template <class T>
   void read(const std::vector<int>& bands, const Window& window, T* out) const;
 
-  // Reads `bands` onto a target grid window (same CRS, north-up; any resolution), resampled
-  // with `r`. Target pixels outside this raster get `fill`. This is how 20 m and 60 m bands
-  // land on the 10 m grid.
+  // Reads `bands` onto a target grid window, resampled with `r`; target pixels outside this
+  // raster (or on its nodata) get `fill`. Same CRS and north-up: a resampled read (how 20 m and
+  // 60 m bands land on the 10 m grid). Another CRS: reprojected through GDAL's warper (how
+  // WorldCover in EPSG:4326 lands on a UTM scene).
   template <class T>
   void read_onto(const std::vector<int>& bands, const Grid& target, const Window& target_window, T* out,
                  Resampling r, T fill) const;
@@ -78,6 +79,7 @@ struct WriteOptions {
   int block = 256;                   // internal tile size
   bool cog = false;                  // Cloud-Optimized GeoTIFF (implies overviews)
   bool overviews = false;            // internal overviews on a plain GeoTIFF
+  bool sparse = false;               // blocks never written take no space and read as nodata
   Resampling overview_resampling = Resampling::average;
   std::vector<RGBA> color_table;     // applied to band 0 (labels)
   std::map<std::string, std::string> metadata;  // dataset-level items

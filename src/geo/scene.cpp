@@ -43,37 +43,55 @@ BaselineEvidence find_baseline(const Raster& r) {
 
 }  // namespace
 
+bool is_aux_band(const std::string& name) {
+  const std::string n = lower(name);
+  return n == "qa60" || n == "scl";
+}
+
+std::string aux_name(const std::string& name) { return lower(name) == "qa60" ? "QA60" : "SCL"; }
+
 Scene Scene::open(const std::string& path, const SceneOptions& options) {
   Scene s(Raster::open(path));
   const int n = s.raster_.band_count();
 
-  std::vector<std::string> from_descriptions;
+  // Band names in file order: from the descriptions when every band has a recognisable one,
+  // else from --bands. QA60 and SCL are auxiliary bands, kept apart from the spectral ones.
+  std::vector<std::string> names;
   for (int b = 0; b < n; ++b) {
-    auto idx = s2::band_index(s.raster_.band_description(b));
-    if (!idx) break;
-    from_descriptions.emplace_back(s2::all_bands()[static_cast<size_t>(*idx)].name);
+    const std::string d = s.raster_.band_description(b);
+    if (is_aux_band(d)) names.push_back(aux_name(d));
+    else if (auto idx = s2::band_index(d)) names.emplace_back(s2::all_bands()[static_cast<size_t>(*idx)].name);
+    else break;
   }
-  if (static_cast<int>(from_descriptions.size()) == n) {
-    s.band_names_ = from_descriptions;
-  } else if (!options.bands.empty()) {
+  if (static_cast<int>(names.size()) != n) {
+    if (options.bands.empty())
+      throw Error(path + ": band descriptions do not name Sentinel-2 bands; pass the file's band order with --bands "
+                         "(e.g. --bands B2,B3,B4,B8)");
     if (static_cast<int>(options.bands.size()) != n)
       throw Error(path + ": has " + std::to_string(n) + " bands but --bands lists " + std::to_string(options.bands.size()));
-    for (const auto& b : options.bands) s.band_names_.push_back(s2::canonical_name(b));
-  } else {
-    throw Error(path + ": band descriptions do not name Sentinel-2 bands; pass the file's band order with --bands "
-                       "(e.g. --bands B2,B3,B4,B8)");
+    names.clear();
+    for (const auto& b : options.bands) names.push_back(is_aux_band(b) ? aux_name(b) : s2::canonical_name(b));
   }
-  for (size_t i = 0; i < s.band_names_.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (s.band_names_[i] == s.band_names_[j]) throw Error(path + ": band " + s.band_names_[i] + " appears twice");
-
   for (int b = 0; b < n; ++b) {
+    const std::string& name = names[static_cast<size_t>(b)];
+    for (int j = 0; j < b; ++j)
+      if (names[static_cast<size_t>(j)] == name) throw Error(path + ": band " + name + " appears twice");
+    if (is_aux_band(name)) {
+      s.aux_[name] = b;
+    } else {
+      s.band_names_.push_back(name);
+      s.band_index_.push_back(b);
+    }
+  }
+  if (s.band_names_.empty()) throw Error(path + ": has no Sentinel-2 reflectance bands");
+
+  for (int b : s.band_index_) {
     const DataType t = s.raster_.band_type(b);
     if (t != DataType::u16 && t != DataType::i16)
       throw Error(path + ": band " + std::to_string(b + 1) + " is " + data_type_name(t) +
                   "; Sentinel-2 DN are 16-bit integers (reflectance x 10000)");
   }
-  s.nodata_ = s.raster_.nodata(0);
+  s.nodata_ = s.raster_.nodata(s.band_index_.front());
 
   const BaselineEvidence ev = find_baseline(s.raster_);
   s.baseline_ = ev.baseline;
@@ -96,6 +114,11 @@ Scene Scene::open(const std::string& path, const SceneOptions& options) {
   return s;
 }
 
+int Scene::aux_band(const std::string& name) const {
+  auto it = aux_.find(aux_name(name));
+  return it == aux_.end() ? -1 : it->second;
+}
+
 bool Scene::has_band(const std::string& name) const {
   auto idx = s2::band_index(name);
   if (!idx) return false;
@@ -109,7 +132,7 @@ TensorU16 Scene::read(const std::vector<std::string>& bands, const Window& windo
     const std::string canonical = s2::canonical_name(name);
     auto it = std::find(band_names_.begin(), band_names_.end(), canonical);
     if (it == band_names_.end()) throw Error(path() + ": has no band " + canonical);
-    index.push_back(static_cast<int>(it - band_names_.begin()));
+    index.push_back(band_index_[static_cast<size_t>(it - band_names_.begin())]);
   }
   TensorU16 out(Shape{static_cast<int64_t>(bands.size()), window.height, window.width});
   raster_.read(index, window, out.data());

@@ -3,6 +3,7 @@
 // comes from the band descriptions when present, else from the user's --bands list. DN of
 // processing baseline 04.00 and later carry a +1000 offset; harmonisation removes it, decided
 // from metadata or an explicit option, and is always logged (never silent).
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@ struct SceneOptions {
   Harmonize harmonize = Harmonize::auto_detect;
 };
 
+// QA60 and SCL travel as auxiliary bands inside a scene file or its "<stem>_QA.tif" sibling.
+bool is_aux_band(const std::string& name);
+std::string aux_name(const std::string& name);  // "QA60" | "SCL"
+
 class Scene {
  public:
   static Scene open(const std::string& path, const SceneOptions& options = {});
@@ -30,6 +35,10 @@ class Scene {
   // Canonical Sentinel-2 names of the file's bands, in file order.
   const std::vector<std::string>& band_names() const { return band_names_; }
   bool has_band(const std::string& name) const;
+  // The 0-based file band of QA60 or SCL, or -1 when the file has none.
+  int aux_band(const std::string& name) const;
+  // The 0-based file band of each entry of band_names().
+  const std::vector<int>& band_file_index() const { return band_index_; }
   std::optional<double> nodata() const { return nodata_; }
   bool harmonized() const { return harmonize_; }
   // The processing baseline from metadata ("04.00"), or "" when the file does not say.
@@ -43,6 +52,8 @@ class Scene {
   Scene(Raster r) : raster_(std::move(r)) {}
   Raster raster_;
   std::vector<std::string> band_names_;
+  std::vector<int> band_index_;
+  std::map<std::string, int> aux_;
   std::optional<double> nodata_;
   std::string baseline_;
   bool harmonize_ = false;

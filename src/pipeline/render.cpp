@@ -63,7 +63,7 @@ RenderResult render_scene(const RenderOptions& o) {
     const auto& names = scene.band_names();
     auto it = std::find(names.begin(), names.end(), geo::s2::canonical_name(b));
     if (it == names.end()) throw Error(o.input + ": has no band " + b + " to render");
-    index.push_back(static_cast<int>(it - names.begin()));
+    index.push_back(scene.band_file_index()[static_cast<size_t>(it - names.begin())]);
   }
   const uint16_t nodata = scene.nodata() ? static_cast<uint16_t>(*scene.nodata()) : 0;
   std::vector<uint16_t> dn(static_cast<size_t>(3 * n));

@@ -1,0 +1,268 @@
+#include "geo/synth/synth_scene.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/checked.h"
+#include "core/error.h"
+#include "geo/synth/noise.h"
+#include "geo/synth/phenology.h"
+#include "geo/sentinel2.h"
+
+namespace strata::geo::synth {
+namespace {
+
+// Top-of-cloud DN of a thick water cloud: bright and flat through the NIR, darker in the SWIR
+// (liquid water absorbs), and a clear signal in B10 (1375 nm) where the atmosphere below is
+// hidden. Approximate values typical of opaque clouds in Sentinel-2 L1C.
+constexpr float kCloudDN[kBands] = {6900, 6800, 6700, 6800, 6900, 7000, 7000, 7100, 7100, 4500, 900, 4800, 3300};
+// What a cirrus layer of opacity 1 adds: some brightness everywhere, most in B10 (ice crystals
+// are high, above the water vapour that darkens 1375 nm for surface light).
+constexpr float kCirrusDN[kBands] = {900, 850, 800, 780, 780, 780, 780, 760, 760, 250, 1100, 600, 350};
+constexpr float kShadowDarkening = 0.6f;  // direct sunlight blocked; diffuse skylight remains
+
+enum Stream : uint64_t { sArea = 11, sPixel, sBand, sSensor };
+
+int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+bool vegetated_scl(const Surface& s) {
+  const uint8_t dominant = s.t < 0.5f ? s.a : s.b;
+  return !(dominant == kCropsBareSoil || dominant == kBareBurnScar);
+}
+
+uint8_t scl_of(const Surface& s, float cloud, float cirrus, float shadow) {
+  if (cloud >= 0.8f) return kSclCloudHigh;
+  if (cloud >= 0.4f) return kSclCloudMedium;
+  if (cirrus >= 0.2f) return kSclCirrus;
+  if (shadow >= 0.4f) return kSclShadow;
+  switch (s.label) {
+    case kWater: return kSclWater;
+    case kSnow: return kSclSnow;
+    case kBuilt:
+    case kBare: return kSclNotVegetated;
+    default: return vegetated_scl(s) ? kSclVegetation : kSclNotVegetated;
+  }
+}
+
+}  // namespace
+
+SynthScene::SynthScene(SynthConfig config)
+    : config_(std::move(config)), seed_(hash(config_.seed, 0x5e7)), land_(config_.seed, config_.size) {
+  check(config_.size >= 16, "synthetic scene size must be at least 16 pixels, not " + std::to_string(config_.size));
+  check(config_.dates >= 1, "a synthetic scene needs at least one date");
+  checked_product({config_.size, config_.size, kBands});
+  dates_ = spread_over_year(parse_date(config_.start), config_.dates);
+  skies_ = make_skies(seed_, dates_, config_.size);
+  for (const auto& d : dates_) snow_lines_.push_back(snow_line(d.doy));
+  // Native resolution of each band, and which sensor-noise hash and deviate it draws: hash 0 for
+  // the 10 m bands, 1-2 for the six 20 m bands, 3 for the 60 m bands.
+  int used[4] = {0, 0, 0, 0};
+  const auto& bands = s2::all_bands();
+  check(static_cast<int>(bands.size()) == kBands, "the Sentinel-2 band model does not have 13 bands");
+  for (size_t b = 0; b < bands.size(); ++b) {
+    const int res = bands[b].resolution_m;
+    band_factor_[b] = res / 10;
+    int src = res == 10 ? 0 : (res == 20 ? (used[1] < 5 ? 1 : 2) : 3);
+    noise_source_[b] = static_cast<uint8_t>(src);
+    noise_slot_[b] = static_cast<uint8_t>(used[src]++);
+  }
+  check(kCoarse % 2 == 0 && used[0] <= 5 && used[2] <= 5 && used[3] <= 5, "band noise slots overflow");
+  spectra_ = EndmemberSpectra::from_table(config_.spectra);
+  fire_.kind = "fire";
+  flood_.kind = "flood";
+  if (config_.fire) fire_ = place_fire(seed_, land_, config_.size, config_.dates);
+  if (config_.flood) flood_ = place_flood(seed_, land_, config_.size, config_.dates, fire_);
+}
+
+Surface SynthScene::surface_at(int64_t x, int64_t y, const LandCell& c, int date, bool& changed) const {
+  const int doy = dates_[static_cast<size_t>(date)].doy;
+  Surface s = seasonal_surface(c, doy);
+  changed = false;
+  if (fire_.active && date >= fire_.first_date && in_fire(fire_, x, y, c)) {
+    s = fire_surface(fire_, dates_, date);
+    changed = true;
+  }
+  if (flood_.active && date >= flood_.first_date && date <= flood_.last_date && in_flood(flood_, x, y, c)) {
+    s = flood_surface(c);
+    changed = true;
+  }
+  return with_snow(s, c, snow_lines_[static_cast<size_t>(date)]);
+}
+
+SynthBlock SynthScene::render(const Window& window, int date) const {
+  SynthBlock b;
+  render(window, date, b);
+  return b;
+}
+
+void SynthScene::render(const Window& w, int date, SynthBlock& out) const {
+  check(w.width > 0 && w.height > 0 && w.x >= 0 && w.y >= 0 && w.x + w.width <= config_.size &&
+            w.y + w.height <= config_.size,
+        "synthetic block window is outside the " + std::to_string(config_.size) + "-pixel scene");
+  check(date >= 0 && date < config_.dates, "date index " + std::to_string(date) + " out of range");
+  const int64_t n = w.pixels();
+  out.window = w;
+  out.bands.assign(static_cast<size_t>(checked_mul(n, kBands)), 0);
+  out.qa60.assign(static_cast<size_t>(n), 0);
+  out.scl.assign(static_cast<size_t>(n), kSclNoData);
+  out.label.assign(static_cast<size_t>(n), kNoLabel);
+  out.worldcover.assign(static_cast<size_t>(n), 0);
+  out.endmember.assign(static_cast<size_t>(n), kMixed);
+  constexpr int64_t kStripRows = 64;
+  for (int64_t y = w.y; y < w.y + w.height; y += kStripRows)
+    render_strip({w.x, y, w.width, std::min(kStripRows, w.y + w.height - y)}, date, out);
+}
+
+void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const {
+  const Sky& sky = skies_[static_cast<size_t>(date)];
+  const int64_t n = out.window.pixels();
+  const int64_t row0 = w.y - out.window.y;  // first row of the strip inside out.window
+  auto& scratch = out.scratch;
+
+  // Region `a`: the strip widened to whole 60 m pixels (6 x 6, aligned to the scene origin), so
+  // that 20 m and 60 m bands can be averaged over their native pixels, as Sentinel-2 sees them;
+  // `h`: `a` plus a 1-pixel halo, for mixing at class edges.
+  const int64_t ax0 = floordiv(w.x, kCoarse) * kCoarse, ay0 = floordiv(w.y, kCoarse) * kCoarse;
+  const int64_t ax1 = floordiv(w.x + w.width + kCoarse - 1, kCoarse) * kCoarse;
+  const int64_t ay1 = floordiv(w.y + w.height + kCoarse - 1, kCoarse) * kCoarse;
+  const Window a{ax0, ay0, ax1 - ax0, ay1 - ay0};
+  const Window h{a.x - 1, a.y - 1, a.width + 2, a.height + 2};
+  const auto hn = static_cast<size_t>(h.pixels());
+  auto& cells = scratch.cells;
+  auto& surf = scratch.surf;
+  auto& changed = scratch.changed;
+  auto& spec = scratch.spec;
+  cells.resize(hn);
+  surf.resize(hn);
+  changed.resize(hn);
+  spec.resize(hn * kBands);
+  land_.fill(h, cells.data());
+  const uint64_t area_seed = hash(seed_, sArea), pixel_seed = hash(seed_, sPixel), band_seed = hash(seed_, sBand);
+  for (int64_t y = 0; y < h.height; ++y) {
+    for (int64_t x = 0; x < h.width; ++x) {
+      const auto i = static_cast<size_t>(y * h.width + x);
+      const LandCell& c = cells[i];
+      bool ch = false;
+      const Surface s = surface_at(h.x + x, h.y + y, c, date, ch);
+      surf[i] = s;
+      changed[i] = ch;
+      // Within-class variation that persists from date to date: a per-field (or smooth, outside
+      // fields) component, a per-pixel brightness and a small per-band part (real texture is
+      // mostly brightness, not colour speckle), mixed to about unit variance.
+      const float g_area = c.parcel ? gauss(hash(area_seed, c.patch)) : std::clamp(c.texture, -2.0f, 2.0f);
+      const uint64_t hp = hash_xy(pixel_seed, h.x + x, h.y + y);
+      const float g_pix = gauss(hp);
+      const uint64_t hb = hash(band_seed, hp);
+      const uint64_t hband[3] = {mix64(hb), mix64(hb + 1), mix64(hb + 2)};  // 5 deviates each
+      const auto& ma = spectra_.mean[s.a];
+      const auto& mb = spectra_.mean[s.b];
+      const auto& sa = spectra_.spread[s.a];
+      const auto& sb = spectra_.spread[s.b];
+      float* v = &spec[i * kBands];
+      for (int b = 0; b < kBands; ++b) {
+        const auto ub = static_cast<size_t>(b);
+        const float g_band = normal_(hband[ub / 5], static_cast<int>(ub % 5));
+        const float z = std::clamp(0.6f * g_area + 0.7f * g_pix + 0.3f * g_band, -2.0f, 2.0f);
+        v[b] = ma[ub] + (mb[ub] - ma[ub]) * s.t + (sa[ub] + (sb[ub] - sa[ub]) * s.t) * z;
+      }
+    }
+  }
+
+  // Mixed surface reflectance over `a`, and which pixels are pure interior pixels.
+  auto same = [&](size_t p, size_t q) {
+    return surf[p].label == surf[q].label && surf[p].a == surf[q].a && surf[p].b == surf[q].b &&
+           surf[p].t == surf[q].t && cells[p].patch == cells[q].patch;
+  };
+  const auto an = static_cast<size_t>(a.pixels());
+  auto& mixed = scratch.mixed;
+  auto& interior = scratch.interior;
+  mixed.resize(an * kBands);
+  interior.resize(an);
+  for (int64_t y = 0; y < a.height; ++y) {
+    for (int64_t x = 0; x < a.width; ++x) {
+      const auto i = static_cast<size_t>((y + 1) * h.width + (x + 1));
+      const auto k = static_cast<size_t>(y * a.width + x);
+      const size_t up = i - static_cast<size_t>(h.width), down = i + static_cast<size_t>(h.width);
+      const bool edge = !(same(i, i - 1) && same(i, i + 1) && same(i, up) && same(i, down));
+      const float* own = &spec[i * kBands];
+      float* v = &mixed[k * kBands];
+      if (edge) {
+        // Linear mixing over a ~1-pixel point spread: half the pixel, an eighth from each side.
+        for (int b = 0; b < kBands; ++b)
+          v[b] = 0.5f * own[b] + 0.125f * (spec[(i - 1) * kBands + static_cast<size_t>(b)] +
+                                           spec[(i + 1) * kBands + static_cast<size_t>(b)] +
+                                           spec[up * kBands + static_cast<size_t>(b)] +
+                                           spec[down * kBands + static_cast<size_t>(b)]);
+      } else {
+        std::copy(own, own + kBands, v);
+      }
+      interior[k] = !edge && !changed[i] && surf[i].pure() != kMixed;
+    }
+  }
+  // 20 m and 60 m bands: the mean over their native pixel, replicated on the 10 m grid. A pixel
+  // is pure only if its whole 60 m pixel is interior and of one surface.
+  for (int b = 0; b < kBands; ++b) {
+    const int64_t f = band_factor_[static_cast<size_t>(b)];
+    if (f == 1) continue;
+    for (int64_t by = 0; by < a.height; by += f)
+      for (int64_t bx = 0; bx < a.width; bx += f) {
+        float sum = 0;
+        for (int64_t y = by; y < by + f; ++y)
+          for (int64_t x = bx; x < bx + f; ++x) sum += mixed[static_cast<size_t>(y * a.width + x) * kBands + static_cast<size_t>(b)];
+        const float mean = sum / static_cast<float>(f * f);
+        for (int64_t y = by; y < by + f; ++y)
+          for (int64_t x = bx; x < bx + f; ++x) mixed[static_cast<size_t>(y * a.width + x) * kBands + static_cast<size_t>(b)] = mean;
+      }
+  }
+  for (int64_t by = 0; by < a.height; by += kCoarse)
+    for (int64_t bx = 0; bx < a.width; bx += kCoarse) {
+      const auto first = static_cast<size_t>((by + 1) * h.width + (bx + 1));
+      uint8_t uniform = 1;
+      for (int64_t y = by; y < by + kCoarse && uniform; ++y)
+        for (int64_t x = bx; x < bx + kCoarse; ++x)
+          if (!interior[static_cast<size_t>(y * a.width + x)] || !same(first, static_cast<size_t>((y + 1) * h.width + (x + 1)))) {
+            uniform = 0;
+            break;
+          }
+      for (int64_t y = by; y < by + kCoarse; ++y)
+        for (int64_t x = bx; x < bx + kCoarse; ++x) interior[static_cast<size_t>(y * a.width + x)] = uniform;
+    }
+
+  SkyLayers& layers = scratch.sky;
+  sky_layers(sky, w, layers);
+  const uint64_t sensor_seed = hash(seed_, sSensor, static_cast<uint64_t>(date));
+  for (int64_t y = 0; y < w.height; ++y) {
+    for (int64_t x = 0; x < w.width; ++x) {
+      const int64_t gx = w.x + x, gy = w.y + y;
+      const auto o = static_cast<size_t>((row0 + y) * w.width + x);
+      const auto so = static_cast<size_t>(y * w.width + x);  // index in the strip's sky layers
+      if (sky.nodata(gx, gy)) continue;  // swath edge: everything stays nodata
+      const auto k = static_cast<size_t>((gy - a.y) * a.width + (gx - a.x));
+      const auto i = static_cast<size_t>((gy - a.y + 1) * h.width + (gx - a.x + 1));
+      const float* v = &mixed[k * kBands];
+      const float cloud = layers.cloud[so], cirrus = layers.cirrus[so], shadow = layers.shadow[so];
+      // Sensor noise is drawn per native pixel: 20 m and 60 m bands share it over their pixel.
+      const uint64_t h10 = hash_xy(sensor_seed, gx, gy);
+      const uint64_t h20 = hash_xy(sensor_seed + 1, floordiv(gx, 2), floordiv(gy, 2));
+      const uint64_t h60 = hash_xy(sensor_seed + 2, floordiv(gx, kCoarse), floordiv(gy, kCoarse));
+      const uint64_t noise[4] = {mix64(h10), mix64(h20), mix64(h20 + 1), mix64(h60)};
+      for (int b = 0; b < kBands; ++b) {
+        const auto ub = static_cast<size_t>(b);
+        float d = v[b] * (1.0f - kShadowDarkening * shadow) + cirrus * kCirrusDN[b];
+        d = d * (1.0f - cloud) + cloud * kCloudDN[b];
+        d += normal_(noise[noise_source_[ub]], noise_slot_[ub]) * (8.0f + 0.01f * d);
+        out.bands[ub * static_cast<size_t>(n) + o] = static_cast<uint16_t>(std::clamp(d, 1.0f, 65535.0f) + 0.5f);
+      }
+      const Surface& s = surf[i];
+      out.label[o] = s.label;
+      out.worldcover[o] = kWorldCoverCode[s.label];
+      out.scl[o] = scl_of(s, cloud, cirrus, shadow);
+      if (cloud >= 0.5f) out.qa60[o] = kQaOpaque;
+      else if (cirrus >= 0.2f) out.qa60[o] = kQaCirrus;
+      const bool clear = cloud == 0.0f && cirrus == 0.0f && shadow == 0.0f;
+      if (interior[k] && clear) out.endmember[o] = s.pure();
+    }
+  }
+}
+
+}  // namespace strata::geo::synth

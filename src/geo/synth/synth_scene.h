@@ -1,0 +1,99 @@
+#pragma once
+// A synthetic Sentinel-2 time series over a square scene: for any window and date it computes the
+// 13-band DN block, QA60, an SCL-like layer, the true 9-class labels and WorldCover codes. Every
+// value is a pure function of (seed, x, y, date), so blocks can be computed in any order, alone or
+// in parallel, and a 10980 x 10980 tile streams in strips. No GDAL here: writing files is
+// src/pipeline/synth.cpp's job.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "geo/grid.h"
+#include "geo/synth/calendar.h"
+#include "geo/synth/endmembers.h"
+#include "geo/synth/events.h"
+#include "geo/synth/landscape.h"
+#include "geo/synth/noise.h"
+#include "geo/synth/phenology.h"
+#include "geo/synth/sky.h"
+#include "geo/synth/spectra_table.h"
+
+namespace strata::geo::synth {
+
+struct SynthConfig {
+  int64_t size = 512;            // scene width = height, pixels of 10 m
+  int dates = 6;
+  uint64_t seed = 42;
+  bool fire = true, flood = true;
+  std::string start = "2021-01-15";
+  SpectraTable spectra;          // SpectraTable::load(...)
+};
+
+// SCL-like scene classes (a subset of Sen2Cor's codes).
+enum Scl : uint8_t {
+  kSclNoData = 0, kSclShadow = 3, kSclVegetation = 4, kSclNotVegetated = 5, kSclWater = 6,
+  kSclCloudMedium = 8, kSclCloudHigh = 9, kSclCirrus = 10, kSclSnow = 11
+};
+constexpr uint16_t kQaOpaque = 1u << 10, kQaCirrus = 1u << 11;
+constexpr int64_t kCoarse = 6;  // 60 m bands are 6 x 6 pixels of 10 m
+
+struct SynthBlock {
+  Window window;
+  std::vector<uint16_t> bands;      // [13][height][width], DN; 0 = nodata
+  std::vector<uint16_t> qa60;       // bit 10 opaque cloud, bit 11 cirrus
+  std::vector<uint8_t> scl;         // Scl
+  std::vector<uint8_t> label;       // 0..8, 255 = nodata
+  std::vector<uint8_t> worldcover;  // WorldCover codes, 0 = nodata
+  // Ground truth for tests: the single endmember a pixel shows (Endmember), or kMixed where it is
+  // a blend, a class edge, under cloud/cirrus/shadow, changed by an event, or nodata.
+  std::vector<uint8_t> endmember;
+
+  // Working memory of render(), kept here so that streaming many blocks does not reallocate.
+  struct Scratch {
+    std::vector<LandCell> cells;
+    std::vector<Surface> surf;
+    std::vector<uint8_t> changed;
+    std::vector<float> spec, mixed;
+    std::vector<uint8_t> interior;
+    SkyLayers sky;
+  } scratch;
+};
+
+class SynthScene {
+ public:
+  explicit SynthScene(SynthConfig config);
+
+  const SynthConfig& config() const { return config_; }
+  int64_t size() const { return config_.size; }
+  const std::vector<Date>& dates() const { return dates_; }
+  const std::vector<Sky>& skies() const { return skies_; }
+  const Event& fire() const { return fire_; }
+  const Event& flood() const { return flood_; }
+  const EndmemberSpectra& spectra() const { return spectra_; }
+  const Landscape& landscape() const { return land_; }
+
+  // `window` must lie inside the scene; `date` in [0, dates).
+  SynthBlock render(const Window& window, int date) const;
+  // Same, reusing `out`'s buffers.
+  void render(const Window& window, int date, SynthBlock& out) const;
+
+ private:
+  Surface surface_at(int64_t x, int64_t y, const LandCell& c, int date, bool& changed) const;
+  // Renders rows [strip.y, strip.y + strip.height) of out.window (strips keep scratch in cache).
+  void render_strip(const Window& strip, int date, SynthBlock& out) const;
+
+  SynthConfig config_;
+  uint64_t seed_;
+  std::vector<Date> dates_;
+  std::vector<Sky> skies_;
+  Landscape land_;
+  EndmemberSpectra spectra_;
+  Event fire_, flood_;
+  std::vector<float> snow_lines_;  // per date
+  std::array<int64_t, kBands> band_factor_{};   // native pixel / 10 m: 1, 2 or 6
+  std::array<uint8_t, kBands> noise_source_{}, noise_slot_{};
+  NormalTable normal_;
+};
+
+}  // namespace strata::geo::synth
