@@ -239,3 +239,61 @@ TEST(Prepare, NoCompositeKeepsEachSceneAndItsDate) {
 }
 
 }  // namespace
+
+namespace {
+
+// The real Sen1Floods11 chip (L1C, 13 bands, EPSG:4326, no QA band: the spectral cloud test) with
+// its hand-labelled water mask mapped through a user's scheme table.
+TEST(PrepareReal, Sen1Floods11WaterPatches) {
+  if (!test::have_real_data()) GTEST_SKIP() << "no ../shared/data/real beside the repository";
+  TempDir dir;
+  test::write_text(dir / "water.csv", "code,class,description\n0,ignore,not water (any other class)\n1,water,\n255,ignore,no data\n");
+  PrepareOptions o;
+  o.scenes = {test::real_data("sen1floods11-spain/S2_L1C_20190918.tif")};
+  o.labels = test::real_data("sen1floods11-spain/label_water.tif");
+  o.label_scheme = dir / "water.csv";
+  o.out_dir = dir / "ds";
+  o.sampling.patch = 64;
+  o.sampling.patches = 20;
+  o.sampling.min_labelled = 0.2;
+  o.stack.scene.harmonize = geo::Harmonize::no;
+  auto comm = dist::make_single_process();
+  const PrepareSummary s = run_prepare(o, *comm);
+  ASSERT_FALSE(s.shards.empty());
+  EXPECT_EQ(s.mask_sources[0], "spectral");
+  int64_t water = 0, total = 0;
+  for (const auto& sh : s.shards) {
+    water += sh.class_pixels[0];
+    for (auto v : sh.class_pixels) total += v;
+  }
+  EXPECT_GT(water, total / 5) << "patches are drawn where the water labels are";
+  const store::ShardReader r(dir / "ds/shard-00000.h5");
+  EXPECT_EQ(r.header().band_names.size(), 13u);
+  EXPECT_EQ(geo::crs_epsg(r.header().crs_wkt), 4326);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Prepare, SceneInAnotherCrsIsReprojectedOntoTheFirst) {
+  if (std::system("gdalwarp --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "gdalwarp (gdal-bin) not installed";
+  TempDir dir;
+  const std::string d = test::synth_date(2);
+  const int epsg = geo::crs_epsg(geo::Raster::open(test::synth_dir() + "/S2_" + d + ".tif").grid().crs_wkt);
+  const std::string other = "EPSG:" + std::to_string(epsg + 1);  // the next UTM zone
+  for (const std::string suffix : {"", "_QA"}) {
+    const std::string cmd = "gdalwarp -q -t_srs " + other + " -r near " + test::synth_dir() + "/S2_" + d + suffix +
+                            ".tif " + (dir / ("S2_" + d + suffix + ".tif"));
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  PrepareOptions o = test::small_prepare(dir / "ds");
+  o.scenes = {test::synth_dir() + "/S2_" + test::synth_date(1) + ".tif", dir / ("S2_" + d + ".tif")};
+  auto comm = dist::make_single_process();
+  const PrepareSummary s = run_prepare(o, *comm);
+  EXPECT_EQ(s.scenes_used, 2);
+  const store::ShardReader r(dir / "ds/shard-00000.h5");
+  EXPECT_EQ(geo::crs_epsg(r.header().crs_wkt), epsg) << "the first scene's grid is the reference";
+}
+
+}  // namespace

@@ -25,5 +25,10 @@ std::string where(const std::source_location& loc = std::source_location::curren
 inline void check(bool cond, const std::string& message) {
   if (!cond) throw Error(message);
 }
+// The same for a literal, which builds no string unless it fails: checks in a training
+// step must not allocate.
+inline void check(bool cond, const char* message) {
+  if (!cond) throw Error(message);
+}
 
 }  // namespace strata

@@ -1,0 +1,119 @@
+// Per-op and per-model timings of the CPU backend. Convolutions report GFLOP/s (2 x MACs),
+// models report megapixels per second at the setting: batch 16, 128 x 128, 13 bands.
+// Threads: --threads=N is not a Google Benchmark flag, so the count comes from
+// STRATA_THREADS (default 1): the CPU backend's pool size; the BLAS stays single-threaded.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "nn/backend.h"
+#include "nn/fast/gemm.h"
+#include "nn/model.h"
+#include "nn/trainer.h"
+
+namespace strata::nn {
+namespace {
+
+int threads() {
+  const char* t = std::getenv("STRATA_THREADS");
+  return t ? std::max(1, std::atoi(t)) : 1;
+}
+
+std::vector<float> randoms(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+// args: batch, c_in, size, c_out, k, stride
+void BM_Conv2dForward(benchmark::State& state) {
+  const Conv2dShape s{state.range(0), state.range(1), state.range(2), state.range(2), state.range(3), state.range(4),
+                      state.range(5)};
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(s.input_size(), 1), w = randoms(s.weight_size(), 2), b = randoms(s.c_out, 3);
+  std::vector<float> y(static_cast<size_t>(s.output_size()));
+  be->conv2d_forward(s, x.data(), w.data(), b.data(), y.data());  // warm: scratch and pages
+  for (auto _ : state) {
+    be->conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * static_cast<double>(s.output_size()) * static_cast<double>(s.c_in * s.k * s.k);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Conv2dBackward(benchmark::State& state) {
+  const Conv2dShape s{state.range(0), state.range(1), state.range(2), state.range(2), state.range(3), state.range(4),
+                      state.range(5)};
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(s.input_size(), 1), w = randoms(s.weight_size(), 2), dy = randoms(s.output_size(), 3);
+  std::vector<float> dx(x.size()), dw(w.size()), db(static_cast<size_t>(s.c_out));
+  be->conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+  for (auto _ : state) {
+    be->conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+    benchmark::DoNotOptimize(dx.data());
+  }
+  const double flops = 4.0 * static_cast<double>(s.output_size()) * static_cast<double>(s.c_in * s.k * s.k);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The convolutions of unet-small and sample-fcn at batch 16, 128 x 128.
+void conv_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"n", "cin", "hw", "cout", "k", "s"});
+  b->Args({16, 13, 128, 32, 3, 1})->Args({16, 32, 128, 32, 3, 1})->Args({16, 32, 64, 64, 3, 1});
+  b->Args({16, 64, 64, 64, 3, 1})->Args({16, 64, 32, 128, 3, 1})->Args({16, 128, 32, 128, 3, 1});
+  b->Args({16, 128, 64, 64, 3, 1})->Args({16, 64, 128, 32, 3, 1})->Args({16, 32, 128, 9, 1, 1});
+  b->Args({16, 13, 128, 32, 5, 1});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_Conv2dForward)->Apply(conv_shapes);
+BENCHMARK(BM_Conv2dBackward)->Apply(conv_shapes);
+
+void model_bench(benchmark::State& state, const ModelConfig& config, bool train) {
+  const int64_t n = 16, hw = 128;
+  auto be = make_cpu_backend(threads());
+  auto model = make_model(*be, config, 1);
+  const auto x = randoms(n * config.in_bands * hw * hw, 1);
+  std::vector<uint8_t> labels(static_cast<size_t>(n * hw * hw));
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i * 7 % 9);
+  Trainer trainer(*model, AdamConfig{}, LrSchedule{1e-4f, 0.0f, 0, 1000000}, {});
+  Predictor predict(*model);
+  // One untimed step sizes every buffer; the timed ones must then allocate nothing.
+  if (train) trainer.step(x.data(), labels.data(), n, hw, hw);
+  else predict.probabilities(x.data(), n, hw, hw);
+  for (auto _ : state) {
+    if (train) {
+      benchmark::DoNotOptimize(trainer.step(x.data(), labels.data(), n, hw, hw));
+    } else {
+      benchmark::DoNotOptimize(predict.probabilities(x.data(), n, hw, hw).data);
+    }
+  }
+  state.counters["Mpx/s"] = benchmark::Counter(static_cast<double>(n * hw * hw) * 1e-6,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = threads();
+}
+
+void BM_UNetSmallInference(benchmark::State& s) { model_bench(s, unet_small_config(), false); }
+void BM_UNetSmallTraining(benchmark::State& s) { model_bench(s, unet_small_config(), true); }
+void BM_SampleFcnInference(benchmark::State& s) { model_bench(s, sample_fcn_config(), false); }
+void BM_SampleFcnTraining(benchmark::State& s) { model_bench(s, sample_fcn_config(), true); }
+BENCHMARK(BM_UNetSmallInference)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_UNetSmallTraining)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SampleFcnInference)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SampleFcnTraining)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace strata::nn
+
+int main(int argc, char** argv) {
+  strata::nn::fast::set_blas_threads(1);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Runs each model in PyTorch and in strata in the same run and prints both throughputs.
+
+    /usr/bin/python3 benchmarks/side_by_side.py [--threads 1] [--bench build/benchmarks/bench_nn]
+
+For every (model, inference|training) it times PyTorch 1.13 (Debian's python3-torch) and
+then strata's bench_nn on the same setting: batch 16, 128 x 128, 13 bands, 9 classes; the
+two alternate so both see the same machine load. Training is forward, cross-entropy with
+ignore 255, backward and an Adam step; inference is an eval-mode forward and softmax.
+Each figure is given twice: per wall-clock second and per CPU second of the process (the
+latter is steadier on a shared machine, and is the ratio's basis with one thread; with more
+threads the ratio is on wall-clock time). PyTorch runs under GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=...
+(set here by re-executing), as in the issue's reference figures.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
+
+if os.environ.get("GLIBC_TUNABLES") != TUNABLES:
+    os.environ["GLIBC_TUNABLES"] = TUNABLES
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+import torch  # noqa: E402  (after the re-exec, so malloc is tuned for it)
+import torch.nn.functional as F  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from make_golden import SampleFcn, UNetSmall  # noqa: E402  (the same architectures as the golden tests)
+
+BATCH, SIZE, BANDS, CLASSES = 16, 128, 13, 9
+CASES = [
+    ("unet-small", "inference", "BM_UNetSmallInference"),
+    ("unet-small", "training", "BM_UNetSmallTraining"),
+    ("sample-fcn", "inference", "BM_SampleFcnInference"),
+    ("sample-fcn", "training", "BM_SampleFcnTraining"),
+]
+
+
+def torch_mpx_per_s(arch, mode, seconds):
+    model = UNetSmall(BANDS, CLASSES, [32, 64, 128]) if arch == "unet-small" else SampleFcn(BANDS, CLASSES, [32, 16])
+    x = torch.randn(BATCH, BANDS, SIZE, SIZE)
+    y = torch.randint(0, CLASSES, (BATCH, SIZE, SIZE))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step():
+        if mode == "inference":
+            model.eval()
+            with torch.no_grad():
+                F.softmax(model(x), dim=1)
+        else:
+            model.train()
+            opt.zero_grad()
+            F.cross_entropy(model(x), y, ignore_index=255).backward()
+            opt.step()
+
+    step()  # warm-up, as strata's untimed first step
+    n, start, cpu_start = 0, time.perf_counter(), time.process_time()
+    while n == 0 or time.perf_counter() - start < seconds:
+        step()
+        n += 1
+    mpx = BATCH * SIZE * SIZE * n / 1e6
+    return mpx / (time.perf_counter() - start), mpx / (time.process_time() - cpu_start)
+
+
+def strata_mpx_per_s(bench, name, threads, seconds):
+    env = dict(os.environ, STRATA_THREADS=str(threads))
+    env.pop("GLIBC_TUNABLES", None)
+    out = subprocess.run([bench, f"--benchmark_filter=^{name}(/.*)?$", "--benchmark_format=json",
+                          f"--benchmark_min_time={seconds}"], env=env, check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout)["benchmarks"][0]
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[result["time_unit"]]
+    mpx = BATCH * SIZE * SIZE / 1e6
+    return mpx / (result["real_time"] * scale), mpx / (result["cpu_time"] * scale)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seconds", type=float, default=3.0, help="minimum timed seconds per measurement")
+    ap.add_argument("--bench", default=os.path.join("build", "benchmarks", "bench_nn"))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"# torch {torch.__version__}, {args.threads} thread(s), batch {BATCH}, {SIZE}x{SIZE}, {BANDS} bands; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"{'model':<12} {'mode':<10} {'PyTorch Mpx/s':>22} {'strata Mpx/s':>22} {'strata/PyTorch':>15}")
+    print(f"{'':<12} {'':<10} {'wall':>10} {'cpu':>11} {'wall':>10} {'cpu':>11}")
+    for arch, mode, bench_name in CASES:
+        t_wall, t_cpu = torch_mpx_per_s(arch, mode, args.seconds)
+        s_wall, s_cpu = strata_mpx_per_s(args.bench, bench_name, args.threads, args.seconds)
+        ratio = s_cpu / t_cpu if args.threads == 1 else s_wall / t_wall
+        print(f"{arch:<12} {mode:<10} {t_wall:>10.3f} {t_cpu:>11.3f} {s_wall:>10.3f} {s_cpu:>11.3f} {ratio:>15.2f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

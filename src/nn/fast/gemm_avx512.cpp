@@ -1,0 +1,98 @@
+#include "nn/fast/gemm_avx512.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define STRATA_AVX512 __attribute__((target("avx512f,fma")))
+#define STRATA_HAVE_X86 1
+#endif
+
+namespace strata::nn::fast {
+
+#ifdef STRATA_HAVE_X86
+namespace {
+
+// C[0..8, 0..32) of one tile from a packed k x 32 panel; mask0/mask1 cut the columns at
+// the right edge of C. Sixteen named accumulators: GCC spills an array of them to the stack.
+STRATA_AVX512 void tile8(int64_t k, const float* a, int64_t lda, const float* panel, float* c, int64_t ldc,
+                         const float* bias, bool accumulate, __mmask16 mask0, __mmask16 mask1) {
+#define STRATA_ROW(i)                                                                            \
+  __m512 c##i##0, c##i##1;                                                                       \
+  if (accumulate) {                                                                              \
+    c##i##0 = _mm512_maskz_loadu_ps(mask0, c + (i) * ldc);                                       \
+    c##i##1 = _mm512_maskz_loadu_ps(mask1, c + (i) * ldc + 16);                                  \
+  } else {                                                                                       \
+    c##i##0 = c##i##1 = bias ? _mm512_set1_ps(bias[i]) : _mm512_setzero_ps();                    \
+  }
+  STRATA_ROW(0) STRATA_ROW(1) STRATA_ROW(2) STRATA_ROW(3) STRATA_ROW(4) STRATA_ROW(5) STRATA_ROW(6) STRATA_ROW(7)
+#undef STRATA_ROW
+  const float* a0 = a;
+  const float* a1 = a + lda;
+  const float* a2 = a + 2 * lda;
+  const float* a3 = a + 3 * lda;
+  const float* a4 = a + 4 * lda;
+  const float* a5 = a + 5 * lda;
+  const float* a6 = a + 6 * lda;
+  const float* a7 = a + 7 * lda;
+  for (int64_t p = 0; p < k; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(panel + p * 32);
+    const __m512 b1 = _mm512_loadu_ps(panel + p * 32 + 16);
+#define STRATA_FMA(i)                                  \
+  {                                                    \
+    const __m512 ai = _mm512_set1_ps(a##i[p]);         \
+    c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);        \
+    c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);        \
+  }
+    STRATA_FMA(0) STRATA_FMA(1) STRATA_FMA(2) STRATA_FMA(3) STRATA_FMA(4) STRATA_FMA(5) STRATA_FMA(6) STRATA_FMA(7)
+#undef STRATA_FMA
+  }
+#define STRATA_STORE(i)                                            \
+  _mm512_mask_storeu_ps(c + (i) * ldc, mask0, c##i##0);            \
+  _mm512_mask_storeu_ps(c + (i) * ldc + 16, mask1, c##i##1);
+  STRATA_STORE(0) STRATA_STORE(1) STRATA_STORE(2) STRATA_STORE(3) STRATA_STORE(4) STRATA_STORE(5) STRATA_STORE(6)
+  STRATA_STORE(7)
+#undef STRATA_STORE
+}
+
+__mmask16 mask_of(int64_t cols) {
+  return cols >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
+}
+
+}  // namespace
+
+bool have_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"); }
+
+// B[0..k, j..j+32) copied to a contiguous k x 32 panel (zero beyond the right edge), so the
+// tiles stream it from L1/L2 instead of touching k distant rows.
+STRATA_AVX512 void pack_panel(int64_t k, const float* b, int64_t ldb, __mmask16 m0, __mmask16 m1, float* panel) {
+  for (int64_t p = 0; p < k; ++p) {
+    _mm512_storeu_ps(panel + p * 32, _mm512_maskz_loadu_ps(m0, b + p * ldb));
+    _mm512_storeu_ps(panel + p * 32 + 16, _mm512_maskz_loadu_ps(m1, b + p * ldb + 16));
+  }
+}
+
+bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                 int64_t ldc, const float* bias, bool accumulate, float* panel) {
+  static const bool ok = have_avx512();
+  // Row counts that are not a multiple of 8 (the 9-class head) go to the BLAS whole.
+  if (!ok || m % 8 != 0) return false;
+  for (int64_t j = 0; j < n; j += 32) {
+    const int64_t cols = n - j < 32 ? n - j : 32;
+    const __mmask16 m0 = mask_of(cols), m1 = mask_of(cols > 16 ? cols - 16 : 0);
+    pack_panel(k, b + j, ldb, m0, m1, panel);
+    for (int64_t i = 0; i < m; i += 8)
+      tile8(k, a + i * lda, lda, panel, c + i * ldc + j, ldc, bias ? bias + i : nullptr, accumulate, m0, m1);
+  }
+  return true;
+}
+
+#else
+
+bool have_avx512() { return false; }
+bool gemm_avx512(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                 const float*, bool, float*) {
+  return false;
+}
+
+#endif
+
+}  // namespace strata::nn::fast

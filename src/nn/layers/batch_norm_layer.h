@@ -1,0 +1,32 @@
+#pragma once
+// Batch normalisation followed by ReLU, the block every U-Net convolution ends with.
+// Parameters "<name>.weight" (gamma), "<name>.bias" (beta) and the untrained buffers
+// "<name>.running_mean", "<name>.running_var", named as PyTorch's BatchNorm2d state_dict.
+// ReLU runs in place on the normalised output: its backward needs only that output.
+#include <string>
+
+#include "nn/activation.h"
+#include "nn/param.h"
+
+namespace strata::nn {
+
+class BatchNormReluLayer {
+ public:
+  BatchNormReluLayer(ParamSet& params, const std::string& name, int64_t channels, float eps = 1e-5f,
+                     float momentum = 0.1f);
+  Act forward(const Act& x, bool train);
+  // Needs a training forward before it; dy is not modified.
+  Act backward(const float* dy);
+  // Evaluation-mode batch norm folded into the preceding bias-free convolution's weights.
+  void fold(const Param& conv_weight, float* w_out, float* b_out);
+
+ private:
+  Backend& be_;
+  int64_t c_;
+  float eps_, momentum_;
+  Param *gamma_, *beta_, *running_mean_, *running_var_;
+  Act x_, y_;
+  ActBuffer out_, dnorm_, dx_, mean_, invstd_;
+};
+
+}  // namespace strata::nn

@@ -1,0 +1,35 @@
+#include "nn/layers/conv_transpose2d_layer.h"
+
+#include "core/error.h"
+
+namespace strata::nn {
+
+ConvTranspose2dLayer::ConvTranspose2dLayer(ParamSet& params, const std::string& name, int64_t c_in, int64_t c_out,
+                                           int64_t k, int64_t stride, int64_t pad, std::mt19937_64& rng)
+    : be_(params.backend()), c_in_(c_in), c_out_(c_out), k_(k), stride_(stride), pad_(pad) {
+  // PyTorch computes a transposed convolution's fan-in from weight.size(1) * k * k.
+  const int64_t fan_in = checked_product({c_out, k, k});
+  weight_ = &params.add(name + ".weight", Shape{c_in, c_out, k, k}, true,
+                        uniform_init(checked_product({c_in, c_out, k, k}), fan_in, rng));
+  bias_ = &params.add(name + ".bias", Shape{c_out}, true, uniform_init(c_out, fan_in, rng));
+}
+
+Act ConvTranspose2dLayer::forward(const Act& x) {
+  if (x.c != c_in_) throw Error("conv_transpose2d: input has " + std::to_string(x.c) + " channels, the layer expects " +
+                          std::to_string(c_in_));
+  const ConvTranspose2dShape s = shape_of(x);
+  s.validate();
+  x_ = x;
+  Act y = out_.shape(be_, x.n, c_out_, s.out_h(), s.out_w());
+  be_.conv_transpose2d_forward(s, x.data, weight_->data(), bias_->data(), y.data);
+  return y;
+}
+
+Act ConvTranspose2dLayer::backward(const float* dy, bool need_dx) {
+  Act dx = need_dx ? dx_.shape(be_, x_.n, x_.c, x_.h, x_.w) : Act{};
+  be_.conv_transpose2d_backward(shape_of(x_), x_.data, weight_->data(), dy, dx.data, weight_->grad_data(),
+                                bias_->grad_data());
+  return dx;
+}
+
+}  // namespace strata::nn
