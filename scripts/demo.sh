@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: set up, build, and run the main job end to end on built-in data.
-# Today: what was built, a synthetic Sentinel-2 time series, and quick-look PNGs of it.
+# Today: what was built, a synthetic Sentinel-2 time series with quick-looks, a patch dataset
+# prepared from it on 2 MPI ranks, and a network trained on that dataset on 2 ranks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/demo}
@@ -23,6 +24,9 @@ labels=$(ls "$out"/synth/worldcover_*.tif | sed -n 3p)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mpirun -n 2 $strata prepare --scenes "$out/synth/S2_*.tif" --labels "$labels" \
   --out "$out/dataset" --patch 64 --patches 1000 --write-masks --overwrite
+mpirun -n 2 $strata train --data "$out/dataset" --out "$out/run" --model sample-fcn --epochs 4 --batch 8 \
+  --lr 0.01 --overwrite
 echo
-echo "demo: synthetic scenes in $out/synth, quick-looks in $out/quicklook, patch dataset in $out/dataset:"
-ls -1 "$out/quicklook" "$out/dataset"
+echo "demo: synthetic scenes in $out/synth, quick-looks in $out/quicklook, patch dataset in $out/dataset,"
+echo "      model and metrics in $out/run:"
+ls -1 "$out/quicklook" "$out/dataset" "$out/run"

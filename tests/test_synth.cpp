@@ -230,6 +230,22 @@ TEST(SynthScene, FloodTurnsCropsAndGrassIntoWaterForItsDates) {
   EXPECT_GT(flooded_farmland, 0);
 }
 
+TEST(SynthScene, EventsArePlacedForManySeeds) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    const SynthScene s(config(512, seed));
+    EXPECT_TRUE(s.fire().active) << "seed " << seed;
+    EXPECT_TRUE(s.flood().active) << "seed " << seed;
+    EXPECT_GE(s.fire().first_date, 1);
+    EXPECT_GE(s.flood().first_date, 1);
+    EXPECT_LE(s.flood().last_date, 5);
+  }
+  SynthConfig none = config(512, 42);
+  none.fire = none.flood = false;
+  const SynthScene s(none);
+  EXPECT_FALSE(s.fire().active);
+  EXPECT_FALSE(s.flood().active);
+}
+
 TEST(SynthScene, CloudsSetQa60AndScl) {
   const auto& r = rendered();
   int64_t opaque = 0, cirrus = 0, shadow = 0;
@@ -296,6 +312,33 @@ TEST(SynthScene, SwathEdgeIsNodataEverywhere) {
     }
   }
   EXPECT_GE(edge_dates, 1);
+}
+
+TEST(SynthScene, CoarseBandsAreConstantOverTheirNativePixels) {
+  const auto& r = rendered();
+  int clear_date = -1;
+  for (int d = 0; d < r.scene.config().dates; ++d) {
+    const Sky& sky = r.scene.skies()[static_cast<size_t>(d)];
+    if (sky.cloud_cover == 0.0f && sky.cirrus_amount == 0.0f) clear_date = d;
+  }
+  ASSERT_GE(clear_date, 0) << "no clear date to look at";
+  const SynthBlock& b = r.blocks[static_cast<size_t>(clear_date)];
+  const size_t n = b.label.size();
+  auto dn = [&](int band, int64_t x, int64_t y) { return b.bands[static_cast<size_t>(band) * n + static_cast<size_t>(y * 512 + x)]; };
+  int64_t blocks60 = 0, varying10 = 0;
+  for (int64_t y = 0; y + 6 <= 512; y += 6)
+    for (int64_t x = 0; x + 6 <= 512; x += 6) {
+      if (dn(1, x, y) == 0 || dn(1, x + 5, y + 5) == 0 || dn(1, x + 5, y) == 0 || dn(1, x, y + 5) == 0) continue;  // swath edge
+      for (int64_t yy = y; yy < y + 6; ++yy)
+        for (int64_t xx = x; xx < x + 6; ++xx) {
+          ASSERT_EQ(dn(0, xx, yy), dn(0, x, y)) << "B1 (60 m) varies inside its pixel at " << x << "," << y;
+          ASSERT_EQ(dn(11, xx, yy), dn(11, xx & ~1, yy & ~1)) << "B11 (20 m) varies inside its pixel";
+        }
+      varying10 += dn(7, x, y) != dn(7, x + 1, y);
+      ++blocks60;
+    }
+  EXPECT_GT(blocks60, 1000);
+  EXPECT_GT(varying10, blocks60 / 2) << "B8 (10 m) should vary from pixel to pixel";
 }
 
 TEST(SynthScene, WorldCoverCodesFollowLabels) {

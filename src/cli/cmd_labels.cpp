@@ -14,11 +14,7 @@ int cmd_labels(int argc, char** argv) {
             {{"input", "RASTER", "label raster with 8-bit codes", "", true},
              {"out", "FILE.tif", "output COG", "", true},
              {"label-scheme", "NAME|FILE.csv", "worldcover, identity or a CSV table (see data/label-schemes)", "worldcover", false}});
-  if (!args.parse(argc, argv, 2)) {
-    std::fputs(args.usage().c_str(), stdout);
-    return 0;
-  }
-  apply_log_options(args);
+  if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
   const auto r = pipeline::convert_labels({args.get("input"), args.get("out"), args.get("label-scheme")});
   int64_t total = r.ignored_pixels;
   for (int64_t n : r.class_pixels) total += n;

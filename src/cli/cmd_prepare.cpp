@@ -37,11 +37,7 @@ int cmd_prepare(int argc, char** argv) {
              {"write-masks", "", "write DIR/masks/<scene>_mask.tif", "", false},
              {"keep-work", "", "keep DIR/.work (composite and labels on the grid)", "", false},
              {"overwrite", "", "replace an existing dataset in DIR", "", false}});
-  if (!args.parse(argc, argv, 2)) {
-    std::fputs(args.usage().c_str(), stdout);
-    return 0;
-  }
-  apply_log_options(args);
+  if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
   pipeline::PrepareOptions o;
   o.scenes = args.get_all("scenes");
   o.labels = args.get("labels");

@@ -17,11 +17,7 @@ int cmd_render(int argc, char** argv) {
              {"bands", "R,G,B", "bands of a scene to show", "B4,B3,B2", false},
              {"max-size", "PX", "longest side of the PNG; larger inputs are downsampled", "1024", false},
              {"stretch", "LO,HI", "percentiles mapped to black and white", "2,98", false}});
-  if (!args.parse(argc, argv, 2)) {
-    std::fputs(args.usage().c_str(), stdout);
-    return 0;
-  }
-  apply_log_options(args);
+  if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
   pipeline::RenderOptions o;
   o.input = args.get("input");
   o.output = args.get("out");

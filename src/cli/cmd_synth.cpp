@@ -23,14 +23,8 @@ int cmd_synth(int argc, char** argv) {
              {"epsg", "CODE", "UTM CRS (326xx / 327xx); default: a zone chosen from the seed", "", false},
              {"spectra", "FILE", "class spectra table", "data/spectra/s2_class_spectra.csv", false},
              {"threads", "N", "threads computing the scene; 0 = all cores", "0", false},
-             {"overwrite", "", "replace files in a non-empty --out", "", false},
-             {"verbose", "", "debug logging", "", false},
-             {"quiet", "", "warnings and errors only", "", false}});
-  if (!args.parse(argc, argv, 2)) {
-    std::fputs(args.usage().c_str(), stdout);
-    return 0;
-  }
-  apply_log_options(args);
+             {"overwrite", "", "replace files in a non-empty --out", "", false}});
+  if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
   pipeline::SynthOptions o;
   o.out_dir = args.get("out");
   o.size = args.get_int("size", 64, 1 << 20);

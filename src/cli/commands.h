@@ -8,9 +8,11 @@ int cmd_render(int argc, char** argv);
 int cmd_labels(int argc, char** argv);
 int cmd_prepare(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
+int cmd_train(int argc, char** argv);
 
-// Shared by the commands: applies --verbose/--quiet.
+// Shared by the commands: parses argv[2..], applies --verbose/--quiet; false when --help was
+// asked (the usage is then printed and the command returns 0).
 class Args;
-void apply_log_options(const Args& args);
+bool parse_command_line(Args& args, int argc, char** argv);
 
 }  // namespace strata::cli

@@ -25,6 +25,7 @@ const Command kCommands[] = {
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
     {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
     {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
+    {"train", strata::cli::cmd_train, "data-parallel training from a prepared dataset (MPI), checkpoints, resume"},
     {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
 };
 
@@ -36,9 +37,14 @@ void print_usage(std::FILE* to) {
 }  // namespace
 
 namespace strata::cli {
-void apply_log_options(const Args& args) {
+bool parse_command_line(Args& args, int argc, char** argv) {
+  if (!args.parse(argc, argv, 2)) {
+    std::fputs(args.usage().c_str(), stdout);
+    return false;
+  }
   if (args.flag("verbose")) log::set_level(log::Level::debug);
   if (args.flag("quiet")) log::set_level(log::Level::warn);
+  return true;
 }
 }  // namespace strata::cli
 

@@ -183,7 +183,8 @@ SynthResult run_synth(const SynthOptions& o) {
   s2_opts.band_descriptions = band_names;
   s2_opts.nodata = 0;
   s2_opts.predictor = 2;
-  s2_opts.metadata = {{"STRATA_SYNTHETIC", "1"}, {"STRATA_SEED", std::to_string(o.seed)}};
+  // Synthetic DN are on the pre-04.00 scale; saying so (offset 0) lets readers decide without guessing.
+  s2_opts.metadata = {{"STRATA_SYNTHETIC", "1"}, {"STRATA_SEED", std::to_string(o.seed)}, {"BOA_ADD_OFFSET", "0"}};
   geo::WriteOptions qa_opts = s2_opts;
   qa_opts.band_descriptions = {"QA60", "SCL"};
   qa_opts.nodata.reset();

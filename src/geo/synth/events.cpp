@@ -88,15 +88,23 @@ Event place_fire(uint64_t seed, const Landscape& land, int64_t size, int dates) 
   e.last_date = dates - 1;
   e.radius = std::clamp(static_cast<float>(size) / 12.0f, 12.0f, 150.0f);
   const auto r = static_cast<int64_t>(e.radius);
-  auto forest = [&](int64_t x, int64_t y) {
+  // Preferably a forest (all of a cross of 5 points in trees); failing that any tree, then shrub
+  // or grass (a scene of farmland has grass fires), always below the winter snow.
+  auto fuel = [&](int64_t x, int64_t y, uint8_t cls) {
     const LandCell c = land.at(x, y);
-    return c.cls == kTrees && c.elevation < snow_line(1) - 0.05f;  // below the winter snow
+    return c.cls == cls && c.elevation < snow_line(1) - 0.05f;
   };
-  auto ok = [&](int64_t x, int64_t y) {
-    return forest(x, y) && forest(x + r / 2, y) && forest(x - r / 2, y) && forest(x, y + r / 2) && forest(x, y - r / 2);
+  auto forest = [&](int64_t x, int64_t y) {
+    return fuel(x, y, kTrees) && fuel(x + r / 2, y, kTrees) && fuel(x - r / 2, y, kTrees) && fuel(x, y + r / 2, kTrees) &&
+           fuel(x, y - r / 2, kTrees);
   };
-  if (!pick_site(hash(e.seed, 2), size, r, ok, e.cx, e.cy) && !pick_site(hash(e.seed, 2), size, r, forest, e.cx, e.cy))
-    return e;
+  const uint64_t site_seed = hash(e.seed, 2);
+  bool found = pick_site(site_seed, size, r, forest, e.cx, e.cy);
+  for (uint8_t cls : {uint8_t{kTrees}, uint8_t{kShrub}, uint8_t{kGrass}}) {
+    if (found) break;
+    found = pick_site(site_seed, size, r, [&](int64_t x, int64_t y) { return fuel(x, y, cls); }, e.cx, e.cy);
+  }
+  if (!found) return e;
   e.active = true;
   e.bbox = footprint_bbox(e, land, size, in_fire);
   e.active = e.bbox.pixels() > 0;

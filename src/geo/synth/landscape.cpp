@@ -12,7 +12,7 @@ namespace {
 // Streams of the seed, one per field, so that fields are independent.
 enum Stream : uint64_t {
   sRiver = 1, sRiverWarpX, sRiverWarpY, sElev, sForest, sLake, sConifer, sWet, sTexture,
-  sParcel, sRoadNode, sRoadEdge, sTown, sTownGreen, sQuarry, sMainRiver
+  sParcel, sRoadNode, sRoadEdge, sTown, sTownGreen, sQuarry, sMainRiver, sEstate, kStreamCount
 };
 
 // Sizes in pixels (10 m): rivers meander on ~5 km, hills ~3 km, forests ~2 km, lakes ~2.5 km.
@@ -124,28 +124,37 @@ struct Landscape::Cache {
 
 Landscape::Landscape(uint64_t seed, int64_t size)
     : seed_(hash(seed, 0x1a4d5ca9e)),
-      main_y0_(static_cast<float>(size) * (0.3f + 0.4f * unit(hash(seed_, sMainRiver)))) {}
-
-float Landscape::main_river_y(float x) const {
-  return main_y0_ + 400.0f * (fbm(hash(seed_, sMainRiver, 1), x / 600.0f, 0.5f, 3) - 0.5f);
+      main_y0_(static_cast<float>(size) * (0.3f + 0.4f * unit(hash(seed_, sMainRiver)))),
+      main_swing_(std::fmin(400.0f, 0.5f * static_cast<float>(size))) {
+  static_assert(kStreamCount <= std::tuple_size_v<decltype(streams_)>, "streams_ is too small");
+  for (uint64_t k = 0; k < streams_.size(); ++k) streams_[k] = hash(seed_, k);
 }
 
-SmoothFields Landscape::lattice_sample(int64_t i, int64_t j) const {
+float Landscape::main_river_y(float x) const {
+  return main_y0_ + main_swing_ * (fbm(hash(seed_, sMainRiver, 1), x / 600.0f, 0.5f, 3) - 0.5f);
+}
+
+Landscape::MainRiverColumn Landscape::main_river_column(int64_t i) const {
+  const float x = static_cast<float>(i * kLattice);
+  return {main_river_y(x), (main_river_y(x + 2.0f) - main_river_y(x - 2.0f)) / 4.0f};
+}
+
+SmoothFields Landscape::lattice_sample(int64_t i, int64_t j, const MainRiverColumn& main) const {
   const float x = static_cast<float>(i * kLattice), y = static_cast<float>(j * kLattice);
   SmoothFields s;
   // Domain-warped low-frequency noise: its 0.5 level set meanders like a river.
-  const float wx = kRiverWarp * (fbm(hash(seed_, sRiverWarpX), x / 300.0f, y / 300.0f, 2) - 0.5f);
-  const float wy = kRiverWarp * (fbm(hash(seed_, sRiverWarpY), x / 300.0f, y / 300.0f, 2) - 0.5f);
-  s.river = fbm(hash(seed_, sRiver), (x + wx) / kRiverScale, (y + wy) / kRiverScale, 3);
-  s.elev = fbm(hash(seed_, sElev), x / kElevScale, y / kElevScale, 5);
-  s.forest = fbm(hash(seed_, sForest), x / kForestScale, y / kForestScale, 5);
-  s.lake = fbm(hash(seed_, sLake), x / kLakeScale, y / kLakeScale, 4);
-  s.conifer = value_noise(hash(seed_, sConifer), x / kConiferScale, y / kConiferScale);
-  s.wet = value_noise(hash(seed_, sWet), x / kWetScale, y / kWetScale);
+  const float wx = kRiverWarp * (fbm(streams_[sRiverWarpX], x / 300.0f, y / 300.0f, 2) - 0.5f);
+  const float wy = kRiverWarp * (fbm(streams_[sRiverWarpY], x / 300.0f, y / 300.0f, 2) - 0.5f);
+  s.river = fbm(streams_[sRiver], (x + wx) / kRiverScale, (y + wy) / kRiverScale, 3);
+  s.elev = fbm(streams_[sElev], x / kElevScale, y / kElevScale, 5);
+  s.forest = fbm(streams_[sForest], x / kForestScale, y / kForestScale, 5);
+  s.lake = fbm(streams_[sLake], x / kLakeScale, y / kLakeScale, 4);
+  s.conifer = value_noise(streams_[sConifer], x / kConiferScale, y / kConiferScale);
+  s.wet = value_noise(streams_[sWet], x / kWetScale, y / kWetScale);
   // Two octaves of value noise have std ~0.16 around 0.5: scale to about unit variance.
-  s.texture = (fbm(hash(seed_, sTexture), x / kTextureScale, y / kTextureScale, 2) - 0.5f) * 5.0f;
-  s.main_offset = y - main_river_y(x);
-  s.main_slope = (main_river_y(x + 2.0f) - main_river_y(x - 2.0f)) / 4.0f;
+  s.texture = (fbm(streams_[sTexture], x / kTextureScale, y / kTextureScale, 2) - 0.5f) * 5.0f;
+  s.main_offset = y - main.y;
+  s.main_slope = main.slope;
   return s;
 }
 
@@ -167,12 +176,12 @@ LandCell Landscape::classify(int64_t x, int64_t y, const SmoothFields& s, float 
 
   // Roads and towns on a jittered node grid; quarries in some road cells.
   const int64_t ri = floordiv(x, kRoadCell), rj = floordiv(y, kRoadCell);
-  cache.road_cell(seed_, hash(seed_, sTown), hash(seed_, sRoadEdge), ri, rj);
+  cache.road_cell(seed_, streams_[sTown], streams_[sRoadEdge], ri, rj);
   for (const auto& town : cache.towns) {
     const float dx = p.x - town.centre.x, dy = p.y - town.centre.y;
     const float r = town.radius * (0.75f + 0.5f * s.wet + 0.12f * s.texture);  // ragged outskirts
     if (dx * dx + dy * dy < r * r) {
-      const uint64_t green = hash_xy(hash(seed_, sTownGreen), floordiv(x, 6), floordiv(y, 6));
+      const uint64_t green = hash_xy(streams_[sTownGreen], floordiv(x, 6), floordiv(y, 6));
       c.cls = unit(green) < 0.15f ? (unit(mix64(green)) < 0.5f ? kGrass : kTrees) : kBuilt;
       return c;
     }
@@ -180,7 +189,7 @@ LandCell Landscape::classify(int64_t x, int64_t y, const SmoothFields& s, float 
   for (const auto& road : cache.roads)
     if (segment_dist2(p, road.a, road.b) < 0.6f) return c.cls = kBuilt, c;
   {
-    const uint64_t qh = hash_xy(hash(seed_, sQuarry), ri, rj);
+    const uint64_t qh = hash_xy(streams_[sQuarry], ri, rj);
     if (unit(qh) < 0.3f) {
       const float qx = (static_cast<float>(ri) + 0.3f + 0.4f * unit(mix64(qh))) * kRoadCell;
       const float qy = (static_cast<float>(rj) + 0.3f + 0.4f * unit(mix64(mix64(qh)))) * kRoadCell;
@@ -216,9 +225,9 @@ LandCell Landscape::classify(int64_t x, int64_t y, const SmoothFields& s, float 
   // Neighbouring cells merge into one field: within an "estate" of 6x6 cells, fields are
   // mx x my cells (mx, my in 1..3, divisors of 6 so fields nest in estates): 0.9 to 8 ha.
   const int64_t ei = floordiv(bi, 6), ej = floordiv(bj, 6);
-  const uint64_t eh = hash_xy(hash(seed_, sParcel + 100), ei, ej);
+  const uint64_t eh = hash_xy(streams_[sEstate], ei, ej);
   const int64_t mx = 1 + static_cast<int64_t>(eh % 3), my = 1 + static_cast<int64_t>((eh >> 8) % 3);
-  const uint64_t ph = hash_xy(hash(seed_, sParcel), floordiv(bi, mx), floordiv(bj, my) * 4 + my);
+  const uint64_t ph = hash_xy(streams_[sParcel], floordiv(bi, mx), floordiv(bj, my) * 4 + my);
   c.parcel = true;
   c.patch = static_cast<uint32_t>(ph >> 32) | 1u;
   c.cls = unit(ph) < 0.68f ? kCrops : kGrass;
@@ -230,7 +239,8 @@ LandCell Landscape::at(int64_t x, int64_t y) const {
   const float tx = static_cast<float>(x - i * kLattice) / kLattice, ty = static_cast<float>(y - j * kLattice) / kLattice;
   SmoothFields s;
   float river_dist = 0;
-  interpolate(lattice_sample(i, j), lattice_sample(i + 1, j), lattice_sample(i, j + 1), lattice_sample(i + 1, j + 1),
+  const MainRiverColumn m0 = main_river_column(i), m1 = main_river_column(i + 1);
+  interpolate(lattice_sample(i, j, m0), lattice_sample(i + 1, j, m1), lattice_sample(i, j + 1, m0), lattice_sample(i + 1, j + 1, m1),
               tx, ty, s, river_dist);
   Cache cache;
   return classify(x, y, s, river_dist, cache);
@@ -241,8 +251,11 @@ void Landscape::fill(const Window& w, LandCell* out) const {
   const int64_t i1 = floordiv(w.x + w.width - 1, kLattice) + 1, j1 = floordiv(w.y + w.height - 1, kLattice) + 1;
   const int64_t ln = i1 - i0 + 1;
   std::vector<SmoothFields> lat(static_cast<size_t>(ln * (j1 - j0 + 1)));
+  std::vector<MainRiverColumn> main;  // depends on the column only: once per column, not per sample
+  for (int64_t i = i0; i <= i1; ++i) main.push_back(main_river_column(i));
   for (int64_t j = j0; j <= j1; ++j)
-    for (int64_t i = i0; i <= i1; ++i) lat[static_cast<size_t>((j - j0) * ln + (i - i0))] = lattice_sample(i, j);
+    for (int64_t i = i0; i <= i1; ++i)
+      lat[static_cast<size_t>((j - j0) * ln + (i - i0))] = lattice_sample(i, j, main[static_cast<size_t>(i - i0)]);
   Cache cache;
   for (int64_t y = w.y; y < w.y + w.height; ++y) {
     const int64_t j = floordiv(y, kLattice);

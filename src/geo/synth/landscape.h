@@ -7,6 +7,7 @@
 // kLattice pixels and bilinearly interpolated: the same interpolation runs for one point and for a
 // block, so a block equals the same pixels computed one by one, and the cost of the noise is
 // paid once per 16 pixels. Sharp features (parcels, roads, towns) are evaluated per pixel.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -43,14 +44,20 @@ class Landscape {
   void fill(const Window& window, LandCell* out) const;
 
  private:
-  SmoothFields lattice_sample(int64_t i, int64_t j) const;
+  struct MainRiverColumn {
+    float y, slope;  // the main river's centre row and slope at a lattice column
+  };
+  MainRiverColumn main_river_column(int64_t i) const;
+  SmoothFields lattice_sample(int64_t i, int64_t j, const MainRiverColumn& main) const;
   struct Cache;
   LandCell classify(int64_t x, int64_t y, const SmoothFields& s, float river_dist, Cache& cache) const;
 
   float main_river_y(float x) const;
 
   uint64_t seed_;
-  float main_y0_;
+  float main_y0_;     // the main river's mean row
+  float main_swing_;  // how far it meanders north and south (keeps it inside small scenes)
+  std::array<uint64_t, 32> streams_{};  // hash(seed_, stream) of each field, computed once
 };
 
 }  // namespace strata::geo::synth

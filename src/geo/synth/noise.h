@@ -40,8 +40,11 @@ inline float value_noise(uint64_t seed, float x, float y) {
   float tx = x - fx, ty = y - fy;
   tx = tx * tx * (3.0f - 2.0f * tx);
   ty = ty * ty * (3.0f - 2.0f * ty);
-  const float v00 = unit(hash_xy(seed, ix, iy)), v10 = unit(hash_xy(seed, ix + 1, iy));
-  const float v01 = unit(hash_xy(seed, ix, iy + 1)), v11 = unit(hash_xy(seed, ix + 1, iy + 1));
+  // hash_xy(seed, x, y) = hash(hash(seed, x), y): the column hashes are shared by two corners.
+  const uint64_t c0 = hash(seed, static_cast<uint64_t>(ix)), c1 = hash(seed, static_cast<uint64_t>(ix + 1));
+  const auto r0 = static_cast<uint64_t>(iy), r1 = static_cast<uint64_t>(iy + 1);
+  const float v00 = unit(hash(c0, r0)), v10 = unit(hash(c1, r0));
+  const float v01 = unit(hash(c0, r1)), v11 = unit(hash(c1, r1));
   const float a = v00 + (v10 - v00) * tx, b = v01 + (v11 - v01) * tx;
   return a + (b - a) * ty;
 }

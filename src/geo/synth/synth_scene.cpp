@@ -25,6 +25,12 @@ enum Stream : uint64_t { sArea = 11, sPixel, sBand, sSensor };
 
 int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
+// Two pixels (indices into the halo region) show the same surface: no edge between them.
+bool same_surface(const SynthBlock::Scratch& s, size_t p, size_t q) {
+  return s.surf[p].label == s.surf[q].label && s.surf[p].a == s.surf[q].a && s.surf[p].b == s.surf[q].b &&
+         s.surf[p].t == s.surf[q].t && s.cells[p].patch == s.cells[q].patch;
+}
+
 bool vegetated_scl(const Surface& s) {
   const uint8_t dominant = s.t < 0.5f ? s.a : s.b;
   return !(dominant == kCropsBareSoil || dominant == kBareBurnScar);
@@ -114,9 +120,6 @@ void SynthScene::render(const Window& w, int date, SynthBlock& out) const {
 }
 
 void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const {
-  const Sky& sky = skies_[static_cast<size_t>(date)];
-  const int64_t n = out.window.pixels();
-  const int64_t row0 = w.y - out.window.y;  // first row of the strip inside out.window
   auto& scratch = out.scratch;
 
   // Region `a`: the strip widened to whole 60 m pixels (6 x 6, aligned to the scene origin), so
@@ -127,6 +130,15 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
   const int64_t ay1 = floordiv(w.y + w.height + kCoarse - 1, kCoarse) * kCoarse;
   const Window a{ax0, ay0, ax1 - ax0, ay1 - ay0};
   const Window h{a.x - 1, a.y - 1, a.width + 2, a.height + 2};
+  ground_spectra(h, date, scratch);
+  mix_edges(a, h, scratch);
+  resample_native(a, h, scratch);
+  observe(w, a, h, date, out);
+}
+
+// The reflectance of every pixel of `h` without neighbours, sensor or sky: seasonal surface,
+// events, snow, and within-class variation.
+void SynthScene::ground_spectra(const Window& h, int date, SynthBlock::Scratch& scratch) const {
   const auto hn = static_cast<size_t>(h.pixels());
   auto& cells = scratch.cells;
   auto& surf = scratch.surf;
@@ -159,20 +171,24 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       const auto& sa = spectra_.spread[s.a];
       const auto& sb = spectra_.spread[s.b];
       float* v = &spec[i * kBands];
-      for (int b = 0; b < kBands; ++b) {
-        const auto ub = static_cast<size_t>(b);
-        const float g_band = normal_(hband[ub / 5], static_cast<int>(ub % 5));
-        const float z = std::clamp(0.6f * g_area + 0.7f * g_pix + 0.3f * g_band, -2.0f, 2.0f);
-        v[b] = ma[ub] + (mb[ub] - ma[ub]) * s.t + (sa[ub] + (sb[ub] - sa[ub]) * s.t) * z;
+      float g_band[kBands];  // table lookups first, so that the arithmetic below vectorises
+      for (int b = 0; b < kBands; ++b) g_band[b] = normal_(hband[b / 5], b % 5);
+      const float shared = 0.6f * g_area + 0.7f * g_pix, t = s.t;
+      for (size_t b = 0; b < static_cast<size_t>(kBands); ++b) {
+        const float z = std::clamp(shared + 0.3f * g_band[b], -2.0f, 2.0f);
+        v[b] = ma[b] + (mb[b] - ma[b]) * t + (sa[b] + (sb[b] - sa[b]) * t) * z;
       }
     }
   }
+}
 
-  // Mixed surface reflectance over `a`, and which pixels are pure interior pixels.
-  auto same = [&](size_t p, size_t q) {
-    return surf[p].label == surf[q].label && surf[p].a == surf[q].a && surf[p].b == surf[q].b &&
-           surf[p].t == surf[q].t && cells[p].patch == cells[q].patch;
-  };
+// Linear mixing at class edges over `a` (into scratch.mixed), and which pixels are pure interior
+// pixels (no edge, no event, a single endmember).
+void SynthScene::mix_edges(const Window& a, const Window& h, SynthBlock::Scratch& scratch) const {
+  const auto& surf = scratch.surf;
+  const auto& changed = scratch.changed;
+  const auto& spec = scratch.spec;
+  auto same = [&](size_t p, size_t q) { return same_surface(scratch, p, q); };
   const auto an = static_cast<size_t>(a.pixels());
   auto& mixed = scratch.mixed;
   auto& interior = scratch.interior;
@@ -199,6 +215,12 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       interior[k] = !edge && !changed[i] && surf[i].pure() != kMixed;
     }
   }
+}
+
+void SynthScene::resample_native(const Window& a, const Window& h, SynthBlock::Scratch& scratch) const {
+  auto& mixed = scratch.mixed;
+  auto& interior = scratch.interior;
+  auto same = [&](size_t p, size_t q) { return same_surface(scratch, p, q); };
   // 20 m and 60 m bands: the mean over their native pixel, replicated on the 10 m grid. A pixel
   // is pure only if its whole 60 m pixel is interior and of one surface.
   for (int b = 0; b < kBands; ++b) {
@@ -227,7 +249,18 @@ void SynthScene::render_strip(const Window& w, int date, SynthBlock& out) const 
       for (int64_t y = by; y < by + kCoarse; ++y)
         for (int64_t x = bx; x < bx + kCoarse; ++x) interior[static_cast<size_t>(y * a.width + x)] = uniform;
     }
+}
 
+// What the sensor records over the strip `w`: shadow, cirrus, cloud, sensor noise, nodata;
+// and the label, QA and truth layers.
+void SynthScene::observe(const Window& w, const Window& a, const Window& h, int date, SynthBlock& out) const {
+  const Sky& sky = skies_[static_cast<size_t>(date)];
+  const int64_t n = out.window.pixels();
+  const int64_t row0 = w.y - out.window.y;  // first row of the strip inside out.window
+  auto& scratch = out.scratch;
+  const auto& surf = scratch.surf;
+  const auto& mixed = scratch.mixed;
+  const auto& interior = scratch.interior;
   SkyLayers& layers = scratch.sky;
   sky_layers(sky, w, layers);
   const uint64_t sensor_seed = hash(seed_, sSensor, static_cast<uint64_t>(date));

@@ -82,6 +82,12 @@ class SynthScene {
   Surface surface_at(int64_t x, int64_t y, const LandCell& c, int date, bool& changed) const;
   // Renders rows [strip.y, strip.y + strip.height) of out.window (strips keep scratch in cache).
   void render_strip(const Window& strip, int date, SynthBlock& out) const;
+  // The steps of render_strip; `a` is the strip widened to whole 60 m pixels, `h` is `a` + 1 px.
+  void ground_spectra(const Window& h, int date, SynthBlock::Scratch& scratch) const;
+  void mix_edges(const Window& a, const Window& h, SynthBlock::Scratch& scratch) const;
+  // 20 m and 60 m bands averaged over their native pixels; purity over whole 60 m pixels.
+  void resample_native(const Window& a, const Window& h, SynthBlock::Scratch& scratch) const;
+  void observe(const Window& w, const Window& a, const Window& h, int date, SynthBlock& out) const;
 
   SynthConfig config_;
   uint64_t seed_;

@@ -1,0 +1,330 @@
+#include "pipeline/train.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/classes.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "nn/backend_registry.h"
+#include "nn/model.h"
+#include "nn/model_state.h"
+#include "nn/trainer.h"
+#include "store/checkpoint.h"
+#include "store/patch_loader.h"
+
+namespace strata::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Set by SIGTERM/SIGUSR1; read at step boundaries, where every rank agrees to stop.
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+struct Dataset {
+  std::vector<std::string> train, val;
+  std::vector<std::string> bands;
+  std::vector<float> mean, std;
+  int64_t patch = 0;
+};
+
+Dataset read_manifest(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": no manifest (is " + dir + " a finished `strata prepare` dataset?)");
+  json m;
+  try {
+    m = json::parse(in);
+    Dataset d;
+    for (const auto& s : m.at("shards")) {
+      const std::string file = dir + "/" + s.at("file").get<std::string>();
+      if (!fs::exists(file)) throw Error(file + ": shard listed in " + path + " is missing");
+      (s.at("split") == "train" ? d.train : d.val).push_back(file);
+    }
+    d.bands = m.at("bands").get<std::vector<std::string>>();
+    for (double v : m.at("normalization").at("mean")) d.mean.push_back(static_cast<float>(v));
+    for (double v : m.at("normalization").at("std")) d.std.push_back(static_cast<float>(v));
+    d.patch = m.at("patch_size").get<int64_t>();
+    if (d.train.empty()) throw Error(path + ": the dataset has no training shards");
+    return d;
+  } catch (const json::exception& e) {
+    throw Error(path + ": malformed manifest: " + e.what());
+  }
+}
+
+void validate(const TrainOptions& o) {
+  if (o.data_dir.empty()) throw UsageError("strata train: --data is required");
+  if (o.out_dir.empty()) throw UsageError("strata train: --out is required");
+  if (o.model != "sample-fcn" && o.model != "unet-small")
+    throw UsageError("--model must be sample-fcn or unet-small, not '" + o.model + "'");
+  if (o.epochs < 1 || o.batch < 1) throw UsageError("--epochs and --batch must be at least 1");
+  if (!(o.lr > 0) || o.min_lr < 0 || o.min_lr > o.lr) throw UsageError("--lr must be > 0 and --min-lr in [0, lr]");
+  if (o.label_smoothing < 0 || o.label_smoothing >= 1) throw UsageError("--label-smoothing must be in [0, 1)");
+  nn::parse_device(o.device);
+}
+
+// Gradients of all trained parameters, scaled by this rank's share and summed over ranks.
+class GradientReducer {
+ public:
+  explicit GradientReducer(nn::Model& m) {
+    for (nn::Param* p : m.params().all())
+      if (p->trainable) params_.push_back(p), total_ += p->numel();
+    flat_.resize(static_cast<size_t>(total_));
+  }
+  void allreduce(dist::Communicator& comm, float scale) {
+    int64_t at = 0;
+    for (nn::Param* p : params_) {
+      p->backend.download(flat_.data() + at, p->grad_data(), static_cast<size_t>(p->numel()) * sizeof(float));
+      at += p->numel();
+    }
+    for (float& g : flat_) g *= scale;
+    comm.allreduce_sum(flat_.data(), total_);
+    at = 0;
+    for (nn::Param* p : params_) {
+      p->backend.upload(p->grad_data(), flat_.data() + at, static_cast<size_t>(p->numel()) * sizeof(float));
+      at += p->numel();
+    }
+  }
+
+ private:
+  std::vector<nn::Param*> params_;
+  int64_t total_ = 0;
+  std::vector<float> flat_;
+};
+
+// The training run's position, kept in the checkpoint's metadata.
+struct Position {
+  int64_t epoch = 0, step_in_epoch = 0, global_step = 0;
+  double best_miou = -1;
+};
+
+void save(const std::string& path, const nn::Model& model, const nn::Adam& adam, const nn::ModelInfo& info,
+          const Position& pos, const TrainOptions& o) {
+  nn::ModelState st = nn::capture_state(model, &adam, info, nullptr);
+  st.metadata["train.epoch"] = std::to_string(pos.epoch);
+  st.metadata["train.step_in_epoch"] = std::to_string(pos.step_in_epoch);
+  st.metadata["train.global_step"] = std::to_string(pos.global_step);
+  st.metadata["train.best_mean_iou"] = std::to_string(pos.best_miou);
+  st.metadata["train.seed"] = std::to_string(o.seed);
+  st.metadata["train.data"] = o.data_dir;
+  store::write_checkpoint(path, st);
+}
+
+int64_t meta_int(const nn::ModelState& s, const std::string& key) { return std::stoll(s.meta(key)); }
+
+ConfusionMatrix validate_epoch(nn::Model& model, nn::Backend& be, const Dataset& d, const nn::BandNormalization& norm,
+                               const TrainOptions& o, dist::Communicator& comm) {
+  ConfusionMatrix cm;
+  if (d.val.empty()) return cm;
+  store::LoaderOptions lo;
+  lo.shards = d.val;
+  lo.batch = o.batch;
+  lo.rank = comm.rank();
+  lo.world = comm.size();
+  lo.shuffle = lo.augment = lo.wrap = false;
+  store::PatchLoader loader(lo);
+  loader.start_epoch(0);
+  const int64_t P = d.patch, nb = static_cast<int64_t>(d.bands.size()), C = kNumClasses;
+  nn::DeviceBuffer d_dn(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(uint16_t));
+  nn::DeviceBuffer d_x(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(float));
+  std::vector<float> logits;
+  std::vector<uint8_t> pred;
+  store::Batch b;
+  while (loader.next(b)) {
+    if (b.size == 0) continue;
+    be.upload(d_dn.as<void>(), b.inputs.data(), b.inputs.size() * sizeof(uint16_t));
+    be.normalize_bands(d_dn.as<uint16_t>(), d_x.as<float>(), norm, b.size, P * P);
+    const nn::Act y = model.forward(d_x.as<float>(), b.size, P, P, false);
+    logits.resize(static_cast<size_t>(y.numel()));
+    be.download(logits.data(), y.data, logits.size() * sizeof(float));
+    pred.resize(static_cast<size_t>(b.size * P * P));
+    for (int64_t n = 0; n < b.size; ++n)
+      for (int64_t i = 0; i < P * P; ++i) {
+        int best = 0;
+        for (int c = 1; c < C; ++c)
+          if (logits[static_cast<size_t>((n * C + c) * P * P + i)] > logits[static_cast<size_t>((n * C + best) * P * P + i)]) best = c;
+        pred[static_cast<size_t>(n * P * P + i)] = static_cast<uint8_t>(best);
+      }
+    cm.add(b.labels.data(), pred.data(), b.size * P * P);
+  }
+  comm.allreduce_sum(cm.data(), kNumClasses * kNumClasses);
+  return cm;
+}
+
+}  // namespace
+
+TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
+  validate(o);
+  const Dataset d = read_manifest(o.data_dir);
+  const std::string latest = o.out_dir + "/latest.h5", best = o.out_dir + "/best.h5",
+                    metrics_path = o.out_dir + "/metrics.jsonl";
+  if (comm.is_root()) {
+    fs::create_directories(o.out_dir);
+    if (fs::exists(latest) && !o.resume && !o.overwrite)
+      throw Error(o.out_dir + ": already holds a run (latest.h5); --resume to continue it or --overwrite to start again");
+    if (o.overwrite && !o.resume)
+      for (const std::string& f : {latest, best, metrics_path}) fs::remove(f);
+  }
+  comm.barrier();
+
+  const nn::Device device = nn::parse_device(o.device);
+  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device);
+  nn::Backend& be = *backend;
+  nn::ModelConfig cfg = o.model == "sample-fcn" ? nn::sample_fcn_config() : nn::unet_small_config();
+  cfg.in_bands = static_cast<int64_t>(d.bands.size());
+  if (!o.widths.empty()) cfg.widths = o.widths;
+  auto model = nn::make_model(be, cfg, o.seed);  // the same seed on every rank: the same weights
+
+  nn::ModelInfo info;
+  info.normalization = {nn::NormalizationMode::standard, d.mean, d.std};
+  info.band_names = d.bands;
+  for (const char* c : class_names()) info.class_names.emplace_back(c);
+
+  store::LoaderOptions lo;
+  lo.shards = d.train;
+  lo.batch = o.batch;
+  lo.rank = comm.rank();
+  lo.world = comm.size();
+  lo.seed = o.seed;
+  lo.augment = o.augment;
+  store::PatchLoader loader(lo);
+  const int64_t steps_per_epoch = loader.steps_per_epoch(), total_steps = steps_per_epoch * o.epochs;
+
+  nn::LrSchedule sched;
+  sched.base_lr = static_cast<float>(o.lr);
+  sched.min_lr = static_cast<float>(o.min_lr);
+  sched.total_steps = total_steps;
+  sched.warmup_steps = o.warmup_steps >= 0 ? o.warmup_steps : total_steps / 20;
+  nn::AdamConfig ac;
+  ac.weight_decay = static_cast<float>(o.weight_decay);
+  ac.decoupled = o.adamw;
+  nn::LossConfig loss_cfg;
+  loss_cfg.label_smoothing = static_cast<float>(o.label_smoothing);
+  nn::Trainer trainer(*model, ac, sched, loss_cfg);
+
+  Position pos;
+  if (o.resume && fs::exists(latest)) {
+    const nn::ModelState st = store::read_checkpoint(latest);
+    if (nn::config_from_state(st).describe() != cfg.describe())
+      throw Error(latest + ": a checkpoint of " + nn::config_from_state(st).describe() + ", not " + cfg.describe());
+    nn::load_weights(*model, st);
+    nn::load_optimizer(trainer.optimizer(), st);
+    pos.epoch = meta_int(st, "train.epoch");
+    pos.step_in_epoch = meta_int(st, "train.step_in_epoch");
+    pos.global_step = meta_int(st, "train.global_step");
+    pos.best_miou = std::stod(st.meta("train.best_mean_iou"));
+    if (comm.is_root()) log::info("resuming ", latest, " at epoch ", pos.epoch + 1, ", step ", pos.step_in_epoch);
+  } else if (o.resume && comm.is_root()) {
+    log::info(latest, ": nothing to resume; starting a new run");
+  }
+  if (comm.is_root())
+    log::info("train: ", cfg.describe(), ", ", model->params().trainable_count(), " parameters, ", loader.patches(),
+              " training patches, global batch ", o.batch * comm.size(), " on ", comm.size(), " rank(s), ",
+              steps_per_epoch, " steps per epoch, ", be.name());
+
+  g_stop_signal = 0;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGUSR1, on_stop_signal);
+
+  const int64_t P = d.patch, nb = static_cast<int64_t>(d.bands.size());
+  nn::DeviceBuffer d_dn(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(uint16_t));
+  nn::DeviceBuffer d_x(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(float));
+  nn::DeviceBuffer d_lab(be, static_cast<size_t>(o.batch * P * P));
+  GradientReducer reducer(*model);
+  TrainSummary summary;
+
+  for (; pos.epoch < o.epochs; ++pos.epoch, pos.step_in_epoch = 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    loader.start_epoch(pos.epoch, pos.step_in_epoch);
+    double loss_sum = 0;
+    int64_t loss_n = 0;
+    store::Batch b;
+    while (loader.next(b)) {
+      be.upload(d_dn.as<void>(), b.inputs.data(), b.inputs.size() * sizeof(uint16_t));
+      be.normalize_bands(d_dn.as<uint16_t>(), d_x.as<float>(), info.normalization, b.size, P * P);
+      be.upload(d_lab.as<void>(), b.labels.data(), b.labels.size());
+      float loss = trainer.loss_and_gradients(d_x.as<float>(), d_lab.as<uint8_t>(), b.size, P, P);
+      if (comm.size() > 1) {
+        // The loss is a mean over this rank's labelled pixels; weighting each rank's gradient by
+        // its share of all labelled pixels makes the sum the gradient of the global mean.
+        double w[2] = {0, 0};
+        for (uint8_t c : b.labels) w[0] += c != kIgnoreLabel;
+        w[1] = w[0] * loss;
+        comm.allreduce_sum(w, 2);
+        const double mine = std::count_if(b.labels.begin(), b.labels.end(), [](uint8_t c) { return c != kIgnoreLabel; });
+        reducer.allreduce(comm, w[0] > 0 ? static_cast<float>(mine / w[0]) : 0.0f);
+        loss = w[0] > 0 ? static_cast<float>(w[1] / w[0]) : 0.0f;
+      }
+      trainer.optimizer().step(sched.at(trainer.optimizer().steps_taken()));
+      ++pos.global_step;
+      ++pos.step_in_epoch;
+      loss_sum += loss;
+      ++loss_n;
+      summary.last_loss = loss;
+      if (comm.is_root() && (pos.step_in_epoch % std::max<int64_t>(1, steps_per_epoch / 5) == 0))
+        log::info("epoch ", pos.epoch + 1, "/", o.epochs, " step ", pos.step_in_epoch, "/", steps_per_epoch, " loss ", loss,
+                  " lr ", sched.at(trainer.optimizer().steps_taken()));
+
+      int64_t stop = g_stop_signal.load() != 0 || (o.max_steps > 0 && pos.global_step >= o.max_steps);
+      if (comm.size() > 1) comm.allreduce_sum(&stop, 1);  // every rank stops at the same step
+      const bool periodic = o.checkpoint_every > 0 && pos.global_step % o.checkpoint_every == 0;
+      if (stop || periodic) {
+        if (comm.is_root()) save(latest, *model, trainer.optimizer(), info, pos, o);
+        comm.barrier();
+      }
+      if (stop) {
+        if (comm.is_root())
+          log::info(g_stop_signal ? "signal received" : "--max-steps reached", ": stopped at step ", pos.global_step,
+                    "; ", latest, " holds the run (continue with --resume)");
+        summary.steps = pos.global_step;
+        summary.interrupted = true;
+        summary.epochs_done = pos.epoch;
+        std::signal(SIGTERM, SIG_DFL);
+        std::signal(SIGUSR1, SIG_DFL);
+        return summary;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const ConfusionMatrix cm = validate_epoch(*model, be, d, info.normalization, o, comm);
+    summary.last_validation = cm;
+    Position next = pos;
+    next.epoch += 1;
+    next.step_in_epoch = 0;
+    const double miou = cm.total() > 0 ? cm.mean_iou() : 0.0;
+    const bool improved = miou > pos.best_miou;
+    if (improved) next.best_miou = miou;
+    if (comm.is_root()) {
+      save(latest, *model, trainer.optimizer(), info, next, o);
+      if (improved) save(best, *model, trainer.optimizer(), info, next, o);
+      json line = {{"epoch", pos.epoch + 1},
+                   {"step", pos.global_step},
+                   {"train_loss", loss_n ? loss_sum / static_cast<double>(loss_n) : 0.0},
+                   {"lr", sched.at(trainer.optimizer().steps_taken())},
+                   {"seconds", seconds},
+                   {"train_px_per_s", static_cast<double>(loss_n * o.batch * comm.size() * P * P) / seconds},
+                   {"ranks", comm.size()},
+                   {"val", json::parse(cm.json())}};
+      std::ofstream(metrics_path, std::ios::app) << line.dump() << "\n";
+      log::info("epoch ", pos.epoch + 1, "/", o.epochs, ": train loss ", loss_n ? loss_sum / static_cast<double>(loss_n) : 0.0,
+                ", validation pixel accuracy ", cm.accuracy(), ", mean IoU ", miou, improved ? " (best)" : "");
+    }
+    comm.barrier();
+    pos.best_miou = next.best_miou;
+    summary.epochs_done = pos.epoch + 1;
+  }
+  summary.steps = pos.global_step;
+  summary.best_mean_iou = pos.best_miou;
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGUSR1, SIG_DFL);
+  return summary;
+}
+
+}  // namespace strata::pipeline

@@ -1,0 +1,49 @@
+#pragma once
+// `strata train`: data-parallel training from a prepared dataset. Every rank builds the same
+// model from the seed, reads its slice of each global batch, and the gradients are all-reduced
+// (weighted by each rank's share of the loss's denominator, so N ranks take exactly the step one
+// rank would take on the whole global batch). Validation metrics every epoch; the latest and the
+// best checkpoints are written atomically; --resume continues bit for bit; SIGTERM or SIGUSR1
+// (what Slurm sends before a time limit or preemption) checkpoint and stop cleanly.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dist/communicator.h"
+#include "pipeline/metrics.h"
+
+namespace strata::pipeline {
+
+struct TrainOptions {
+  std::string data_dir, out_dir;
+  std::string model = "sample-fcn";  // sample-fcn | unet-small
+  std::vector<int64_t> widths;       // empty: the architecture's default
+  int64_t epochs = 10;
+  int64_t batch = 16;  // per rank; the global batch is batch x ranks
+  double lr = 1e-3, min_lr = 0.0;
+  int64_t warmup_steps = -1;  // -1: 5 % of the run
+  double weight_decay = 0.0;
+  bool adamw = false;
+  double label_smoothing = 0.0;
+  uint64_t seed = 0;
+  std::string device = "cpu";
+  int threads = 1;
+  bool resume = false;
+  bool overwrite = false;
+  int64_t checkpoint_every = 0;  // steps; 0: at the end of every epoch only
+  int64_t max_steps = 0;         // stop (with a checkpoint) after this many steps in all; 0: no limit
+  bool augment = true;
+};
+
+struct TrainSummary {
+  int64_t steps = 0;        // global steps taken, in all runs of this training
+  int64_t epochs_done = 0;  // complete epochs
+  double last_loss = 0;
+  double best_mean_iou = 0;
+  ConfusionMatrix last_validation;
+  bool interrupted = false;  // stopped by a signal or --max-steps before the last epoch
+};
+
+TrainSummary run_train(const TrainOptions& options, dist::Communicator& comm);
+
+}  // namespace strata::pipeline
