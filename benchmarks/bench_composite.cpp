@@ -277,12 +277,10 @@ void BM_NumpyAnchorQa60MaskNanmedian(benchmark::State& state) {
 }
 BENCHMARK(BM_NumpyAnchorQa60MaskNanmedian)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
-// "BM_X/2/min_time:..." (built by appending: GCC 12 warns falsely (-Wrestrict) on chains of +).
+// "BM_X/2/min_time:..." (snprintf: GCC 12 warns falsely (-Wrestrict) on std::string appends here).
 std::string run_name(const char* base, int threads, const char* tail) {
-  std::string name = base;
-  name += '/';
-  name += std::to_string(threads);
-  name += tail;
+  char name[256];
+  std::snprintf(name, sizeof name, "%s/%d%s", base, threads, tail);
   return name;
 }
 
