@@ -1,4 +1,5 @@
-// Per-op and per-model timings of the CPU backend. Convolutions report GFLOP/s (2 x MACs),
+// Per-op and per-model timings of the CPU backend. Convolutions report GFLOP/s (2 x MACs;
+// compare with build/benchmarks/fma_peak),
 // models report megapixels per second at the setting: batch 16, 128 x 128, 13 bands.
 // Threads: --threads=N is not a Google Benchmark flag, so the count comes from
 // STRATA_THREADS (default 1): the CPU backend's pool size; the BLAS stays single-threaded.
@@ -68,7 +69,9 @@ void conv_shapes(benchmark::internal::Benchmark* b) {
   b->Args({16, 64, 64, 64, 3, 1})->Args({16, 64, 32, 128, 3, 1})->Args({16, 128, 32, 128, 3, 1});
   b->Args({16, 128, 64, 64, 3, 1})->Args({16, 64, 128, 32, 3, 1})->Args({16, 32, 128, 9, 1, 1});
   b->Args({16, 13, 128, 32, 5, 1});
-  b->Unit(benchmark::kMillisecond)->UseRealTime();
+  // Rates over the benchmark thread's CPU time: steady on a shared machine, and exact for
+  // the default single thread (with STRATA_THREADS > 1 use the wall-clock model figures).
+  b->Unit(benchmark::kMillisecond);
 }
 BENCHMARK(BM_Conv2dForward)->Apply(conv_shapes);
 BENCHMARK(BM_Conv2dBackward)->Apply(conv_shapes);

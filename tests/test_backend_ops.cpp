@@ -337,6 +337,8 @@ std::vector<OpCase> all_cases() {
       conv_backward("conv2d_bwd_k3_s1", conv(2, 3, 9, 7, 4, 3, 1)),
       // c_in * k * k a multiple of 8: the AVX-512 GEMM computes dW and dx where present.
       conv_forward("conv2d_fwd_c_out_multiple_of_8", conv(2, 8, 9, 7, 16, 3, 1), true),
+      conv_forward("conv2d_fwd_c_out_8_plus_5", conv(2, 4, 9, 7, 13, 3, 1), true),
+      conv_forward("conv2d_fwd_k1_c_out_16", conv(2, 8, 5, 6, 16, 1, 1), true),
       conv_backward("conv2d_bwd_kk_multiple_of_8", conv(2, 8, 9, 7, 5, 3, 1)),
       conv_backward("conv2d_bwd_kk_multiple_of_8_s2", conv(1, 16, 9, 11, 40, 3, 2)),
       conv_backward("conv2d_bwd_k3_s2_odd", conv(2, 3, 9, 7, 5, 3, 2)),

@@ -1,97 +1,143 @@
+// Checkpoints through HDF5: a model state written and read back gives bit-identical
+// predictions, also in a fresh process; a truncated file, a foreign file and a checkpoint of
+// another architecture are clear errors.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
+#include <vector>
 
-#include "core/error.h"
-#include "nn/backend.h"
-#include "nn/model.h"
 #include "nn/model_state.h"
+#include "nn/trainer.h"
 #include "store/checkpoint.h"
-#include "test_util.h"
 
-using namespace strata;
-using strata::test::TempDir;
-
+namespace strata::store {
 namespace {
 
-nn::ModelInfo info(int64_t bands) {
+namespace fs = std::filesystem;
+
+const nn::ModelConfig kConfig{"unet-small", 4, 4, {4, 8}};
+
+struct Input {
+  std::vector<float> x;
+  std::vector<uint8_t> labels;
+};
+
+Input make_input() {
+  Input in{std::vector<float>(2 * 4 * 8 * 8), std::vector<uint8_t>(2 * 8 * 8)};
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> d;
+  for (float& v : in.x) v = d(rng);
+  for (size_t i = 0; i < in.labels.size(); ++i) in.labels[i] = static_cast<uint8_t>(i % 5 == 0 ? 255 : i % 4);
+  return in;
+}
+
+std::vector<float> predict(nn::Model& model, const Input& in) {
+  nn::Predictor p(model);
+  const nn::Act a = p.probabilities(in.x.data(), 2, 8, 8);
+  return std::vector<float>(a.data, a.data + a.numel());
+}
+
+nn::ModelInfo info() {
   nn::ModelInfo i;
-  for (int64_t b = 0; b < bands; ++b) {
-    i.normalization.a.push_back(1000.0f + static_cast<float>(b));
-    i.normalization.b.push_back(500.0f);
-    i.band_names.push_back("B" + std::to_string(b + 1));
-  }
-  i.class_names = {"water", "trees", "grass", "flooded_vegetation", "crops", "shrub_and_scrub", "built", "bare",
-                   "snow_and_ice"};
+  i.normalization.a = {1, 2, 3, 4};
+  i.normalization.b = {5, 6, 7, 8};
+  i.band_names = {"B2", "B3", "B4", "B8"};
+  i.class_names = {"water", "trees", "grass", "built"};
   return i;
 }
 
-std::vector<float> forward(nn::Model& m, const std::vector<float>& x, int64_t n, int64_t h, int64_t w) {
-  nn::Backend& be = m.backend();
-  nn::DeviceBuffer dx(be, x.size() * sizeof(float));
-  be.upload(dx.as<void>(), x.data(), dx.bytes());
-  const nn::Act y = m.forward(dx.as<float>(), n, h, w, false);
-  std::vector<float> out(static_cast<size_t>(y.numel()));
-  be.download(out.data(), y.data, out.size() * sizeof(float));
-  return out;
+fs::path temp_dir() {
+  const fs::path d = fs::temp_directory_path() / ("strata-ckpt-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
 }
 
-TEST(Checkpoint, RoundTripGivesIdenticalOutputs) {
-  TempDir dir;
+// Trains three steps and writes the checkpoint; returns the predictions before writing.
+std::vector<float> train_and_save(const std::string& path) {
   auto be = nn::make_cpu_backend();
-  for (const nn::ModelConfig& cfg : {nn::sample_fcn_config(), nn::unet_small_config()}) {
-    auto model = nn::make_model(*be, cfg, 17);
-    std::mt19937_64 rng(99);
-    rng.discard(5);
-    const nn::ModelState state = nn::capture_state(*model, nullptr, info(cfg.in_bands), &rng);
-    const std::string path = dir / (cfg.arch + ".h5");
-    store::write_checkpoint(path, state);
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}),
-              cfg.arch == "sample-fcn" ? 1 : 2)
-        << "no temporary left behind";
-
-    const nn::ModelState back = store::read_checkpoint(path);
-    EXPECT_EQ(back.metadata, state.metadata);
-    ASSERT_EQ(back.tensors.size(), state.tensors.size());
-    auto loaded = nn::model_from_state(*be, back);
-    std::mt19937_64 rng2;
-    nn::load_rng(rng2, back);
-    EXPECT_EQ(rng2(), rng());
-
-    std::vector<float> x(static_cast<size_t>(2 * cfg.in_bands * 16 * 16));
-    std::mt19937 g(3);
-    std::normal_distribution<float> nd;
-    for (auto& v : x) v = nd(g);
-    EXPECT_EQ(forward(*loaded, x, 2, 16, 16), forward(*model, x, 2, 16, 16)) << cfg.arch;
-  }
+  auto model = nn::make_model(*be, kConfig, 5);
+  nn::Trainer trainer(*model, nn::AdamConfig{}, nn::LrSchedule{1e-2f, 0.0f, 0, 10}, {});
+  const Input in = make_input();
+  for (int i = 0; i < 3; ++i) trainer.step(in.x.data(), in.labels.data(), 2, 8, 8);
+  std::mt19937_64 rng(1);
+  write_checkpoint(path, nn::capture_state(*model, &trainer.optimizer(), info(), &rng));
+  return predict(*model, in);
 }
 
-TEST(Checkpoint, BadFilesAreErrorsNamingThem) {
-  TempDir dir;
-  EXPECT_THROW(store::read_checkpoint(dir / "missing.h5"), Error);
-  test::write_text(dir / "text.h5", "not hdf5");
-  try {
-    store::read_checkpoint(dir / "text.h5");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), (dir / "text.h5") + ": not an HDF5 file, or truncated");
+TEST(Checkpoint, RoundTripThroughHdf5IsExact) {
+  const fs::path dir = temp_dir();
+  const std::string path = (dir / "a.h5").string();
+  const std::vector<float> before = train_and_save(path);
+  const nn::ModelState state = read_checkpoint(path);
+  EXPECT_EQ(state.meta("arch"), "unet-small");
+  EXPECT_EQ(state.meta("step"), "3");
+  EXPECT_NE(state.find("adam.v.enc0.conv1.weight"), nullptr);
+  auto be = nn::make_cpu_backend();
+  auto model = nn::model_from_state(*be, state);
+  EXPECT_EQ(predict(*model, make_input()), before);
+  EXPECT_EQ(nn::info_from_state(state).band_names, info().band_names);
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << "temporary left: " << entry.path();
+  fs::remove_all(dir);
+}
+
+// Run by FreshProcessGivesIdenticalOutputs in a child process: loads the checkpoint named by
+// STRATA_CKPT_IN and writes the predictions to STRATA_CKPT_OUT.
+TEST(Checkpoint, ChildLoadsAndPredicts) {
+  const char* in = std::getenv("STRATA_CKPT_IN");
+  const char* out = std::getenv("STRATA_CKPT_OUT");
+  if (!in || !out) GTEST_SKIP() << "runs only as the child of FreshProcessGivesIdenticalOutputs";
+  auto be = nn::make_cpu_backend();
+  auto model = nn::model_from_state(*be, read_checkpoint(in));
+  const std::vector<float> p = predict(*model, make_input());
+  std::ofstream(out, std::ios::binary).write(reinterpret_cast<const char*>(p.data()),
+                                              static_cast<std::streamsize>(p.size() * sizeof(float)));
+}
+
+TEST(Checkpoint, FreshProcessGivesIdenticalOutputs) {
+  const fs::path dir = temp_dir();
+  const std::string ckpt = (dir / "b.h5").string(), out = (dir / "pred.bin").string();
+  const std::vector<float> before = train_and_save(ckpt);
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string cmd = "STRATA_CKPT_IN='" + ckpt + "' STRATA_CKPT_OUT='" + out + "' '" + self +
+                          "' --gtest_filter=Checkpoint.ChildLoadsAndPredicts > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::vector<float> after(before.size());
+  std::ifstream f(out, std::ios::binary);
+  f.read(reinterpret_cast<char*>(after.data()), static_cast<std::streamsize>(after.size() * sizeof(float)));
+  ASSERT_EQ(f.gcount(), static_cast<std::streamsize>(after.size() * sizeof(float)));
+  EXPECT_EQ(after, before);
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, TruncatedOrForeignFilesAreClearErrors) {
+  const fs::path dir = temp_dir();
+  const std::string good = (dir / "c.h5").string(), cut = (dir / "cut.h5").string(),
+                    text = (dir / "text.h5").string();
+  train_and_save(good);
+  const auto size = fs::file_size(good);
+  fs::copy_file(good, cut);
+  fs::resize_file(cut, size / 2);
+  std::ofstream(text) << "not hdf5";
+  for (const std::string& bad : {cut, text, (dir / "missing.h5").string()}) {
+    try {
+      read_checkpoint(bad);
+      ADD_FAILURE() << bad << " was read";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << "the error names the file: " << e.what();
+    }
   }
   auto be = nn::make_cpu_backend();
-  auto model = nn::make_model(*be, nn::unet_small_config(), 1);
-  store::write_checkpoint(dir / "full.h5", nn::capture_state(*model, nullptr, info(13), nullptr));
-  std::filesystem::copy_file(dir / "full.h5", dir / "cut.h5");
-  std::filesystem::resize_file(dir / "cut.h5", std::filesystem::file_size(dir / "full.h5") / 3);
-  try {
-    auto s = store::read_checkpoint(dir / "cut.h5");
-    nn::model_from_state(*be, s);
-    FAIL() << "a truncated checkpoint loaded";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cut.h5"), std::string::npos) << e.what();
-  }
-  // A checkpoint of another architecture does not load into this one.
-  auto fcn = nn::make_model(*be, nn::sample_fcn_config(), 1);
-  EXPECT_THROW(nn::load_weights(*fcn, store::read_checkpoint(dir / "full.h5")), Error);
+  auto fcn = nn::make_model(*be, {"sample-fcn", 4, 4, {6, 5}}, 1);
+  EXPECT_THROW(nn::load_weights(*fcn, read_checkpoint(good)), Error);
+  fs::remove_all(dir);
 }
 
 }  // namespace
+}  // namespace strata::store

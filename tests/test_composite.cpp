@@ -107,6 +107,17 @@ TEST(Composite, UsedValueEqualToOutNodataMovesOneDn) {
   expect_both(in, p, {0, 65534, 0}, {2, 1, 2});
 }
 
+TEST(Composite, NullMaskMeansAllClear) {
+  // Date 0 has no mask (all clear), date 1 masks pixel 0: pixel 0 has {5}, pixel 1 has {7, 3} -> 3.
+  const std::vector<uint16_t> d0 = {5, 7}, d1 = {9, 3};
+  const std::vector<uint8_t> m1 = {kCloud, kClear};
+  CompositeInput in;
+  in.bands = 1, in.height = 1, in.width = 2;
+  in.images = {d0.data(), d1.data()};
+  in.masks = {nullptr, m1.data()};
+  expect_both(in, {}, {5, 3}, {1, 2});
+}
+
 TEST(Composite, NoDatesGivesNodataEverywhere) {
   CompositeInput in;
   in.bands = 2, in.height = 2, in.width = 2;

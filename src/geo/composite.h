@@ -47,10 +47,11 @@ int64_t percentile_index(int64_t k, double p);
 // The specification: per pixel and band, gather, sort, pick. Obvious and slow.
 void composite_reference(const CompositeInput& in, const CompositeParams& params, const CompositeOutput& out);
 
-// The same result, fast: pixels in blocks of 256, each date's validity found once per block,
-// then per band a sorting network applied to the block's values across dates (invalid ones set to
-// 65535 so that they sort last), which the compiler vectorises across pixels. Stacks of more
-// than 32 dates use a per-pixel nth_element instead. Threads take contiguous row ranges.
+// The same result, fast (composite_fast.cpp): pixels in blocks of 256, each date's validity found
+// once per block, then per band and 32 pixels at a time a sorting network across dates in vector
+// registers (unused observations set to 65535 so that they sort last), each lane picking the row
+// its count asks for. Stacks of more than 32 dates use a per-pixel nth_element instead. Threads
+// take contiguous row ranges; params.threads = 1 runs on the calling thread only.
 void composite_fast(const CompositeInput& in, const CompositeParams& params, const CompositeOutput& out);
 
 }  // namespace strata::geo

@@ -85,9 +85,37 @@ class CpuBackend final : public Backend {
       if (db) add_inplace_reference(db, mine + per + (dw ? wsize : 0), s.c_out);
     }
   }
+  // A stride-1 transposed convolution with pad k/2 (sample-fcn's 5x5) is the same-padded
+  // convolution with the kernel flipped and its channel axes swapped:
+  //   W'[co][ci][ky][kx] = W[ci][co][k-1-ky][k-1-kx]
+  // so it takes the banded conv2d path instead of a whole-image col2im.
+  static bool as_conv(const ConvTranspose2dShape& s) { return s.stride == 1 && s.k % 2 == 1 && s.pad == s.k / 2; }
+  static Conv2dShape conv_of(const ConvTranspose2dShape& s) { return {s.n, s.c_in, s.h, s.w, s.c_out, s.k, 1}; }
+  // dst = flip(src) between the [a][b][k][k] and [b][a][k][k] layouts (an involution).
+  static void flip_swap(const float* src, float* dst, int64_t a, int64_t b, int64_t k) {
+    for (int64_t i = 0; i < a; ++i)
+      for (int64_t j = 0; j < b; ++j)
+        for (int64_t ky = 0; ky < k; ++ky)
+          for (int64_t kx = 0; kx < k; ++kx)
+            dst[((j * a + i) * k + (k - 1 - ky)) * k + (k - 1 - kx)] = src[((i * b + j) * k + ky) * k + kx];
+  }
+  float* grow(std::vector<float>& v, int64_t floats) {
+    if (static_cast<size_t>(floats) > v.size()) {
+      v.resize(static_cast<size_t>(floats));
+      ++allocations_;
+    }
+    return v.data();
+  }
+
   void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
                                 float* y) override {
     s.validate();
+    if (as_conv(s)) {
+      float* wf = grow(flipped_, s.weight_size());
+      flip_swap(w, wf, s.c_in, s.c_out, s.k);
+      conv2d_forward(conv_of(s), x, wf, b, y);
+      return;
+    }
     const int64_t per = fast::conv_transpose2d_scratch_floats(s);
     float* scratch = this->scratch(checked_mul(per, pool_.size()));
     pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
@@ -100,6 +128,14 @@ class CpuBackend final : public Backend {
   void conv_transpose2d_backward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* dy,
                                  float* dx, float* dw, float* db) override {
     s.validate();
+    if (as_conv(s)) {
+      float* wf = grow(flipped_, s.weight_size());
+      float* dwf = dw ? grow(flipped_grad_, s.weight_size()) : nullptr;
+      flip_swap(w, wf, s.c_in, s.c_out, s.k);
+      conv2d_backward(conv_of(s), x, wf, dy, dx, dwf, db);
+      if (dw) flip_swap(dwf, dw, s.c_out, s.c_in, s.k);
+      return;
+    }
     const int64_t per = fast::conv_transpose2d_scratch_floats(s), wsize = s.weight_size();
     const int64_t stride = per + (dw ? wsize : 0) + (db ? s.c_out : 0);
     float* scratch = this->scratch(checked_mul(stride, pool_.size()));
@@ -151,34 +187,81 @@ class CpuBackend final : public Backend {
   void relu_backward(const float* y, const float* dy, float* dx, int64_t count) override {
     pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { relu_backward_reference(y + b, dy + b, dx + b, e - b); });
   }
+  // Pooling, concat and upsampling split over images (planes): each slice is the same op
+  // on a smaller batch at an offset.
   void max_pool2x2_forward(const PoolShape& s, const float* x, float* y) override {
-    max_pool2x2_forward_reference(s, x, y);
+    s.validate();
+    pool_.parallel_for(s.n, [&](int, int64_t n0, int64_t n1) {
+      const PoolShape part{n1 - n0, s.c, s.h, s.w};
+      max_pool2x2_forward_reference(part, x + n0 * s.c * s.h * s.w, y + n0 * s.c * s.out_h() * s.out_w());
+    });
   }
   void max_pool2x2_backward(const PoolShape& s, const float* x, const float* dy, float* dx) override {
-    max_pool2x2_backward_reference(s, x, dy, dx);
+    s.validate();
+    pool_.parallel_for(s.n, [&](int, int64_t n0, int64_t n1) {
+      const PoolShape part{n1 - n0, s.c, s.h, s.w};
+      max_pool2x2_backward_reference(part, x + n0 * s.c * s.h * s.w, dy + n0 * s.c * s.out_h() * s.out_w(),
+                                     dx + n0 * s.c * s.h * s.w);
+    });
   }
   void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
                                int64_t hw) override {
-    concat_channels_forward_reference(a, b, y, n, ca, cb, hw);
+    pool_.parallel_for(n, [&](int, int64_t n0, int64_t n1) {
+      concat_channels_forward_reference(a + n0 * ca * hw, b + n0 * cb * hw, y + n0 * (ca + cb) * hw, n1 - n0, ca, cb,
+                                        hw);
+    });
   }
   void concat_channels_backward(const float* dy, float* da, float* db, int64_t n, int64_t ca, int64_t cb,
                                 int64_t hw) override {
-    concat_channels_backward_reference(dy, da, db, n, ca, cb, hw);
+    pool_.parallel_for(n, [&](int, int64_t n0, int64_t n1) {
+      concat_channels_backward_reference(dy + n0 * (ca + cb) * hw, da ? da + n0 * ca * hw : nullptr,
+                                         db ? db + n0 * cb * hw : nullptr, n1 - n0, ca, cb, hw);
+    });
   }
   void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) override {
-    upsample2x_forward_reference(x, y, planes, h, w);
+    pool_.parallel_for(planes, [&](int, int64_t p0, int64_t p1) {
+      upsample2x_forward_reference(x + p0 * h * w, y + p0 * 4 * h * w, p1 - p0, h, w);
+    });
   }
   void upsample2x_backward(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w) override {
-    upsample2x_backward_reference(dy, dx, planes, h, w);
+    pool_.parallel_for(planes, [&](int, int64_t p0, int64_t p1) {
+      upsample2x_backward_reference(dy + p0 * 4 * h * w, dx + p0 * h * w, p1 - p0, h, w);
+    });
   }
   void softmax_channels(const float* x, float* y, int64_t n, int64_t c, int64_t hw) override {
     pool_.parallel_for(n, [&](int, int64_t b, int64_t e) {
       softmax_channels_reference(x + b * c * hw, y + b * c * hw, e - b, c, hw);
     });
   }
+  // Cross-entropy normalises by W, the weight of all counted pixels, so each thread runs the
+  // reference on its images (normalised by its own W_t) and the parts are rescaled by W_t / W.
   float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8_t* labels,
                       const float* class_weights, float* dlogits) override {
-    return cross_entropy_reference(s, logits, labels, class_weights, dlogits);
+    s.validate();
+    if (pool_.size() == 1 || s.n == 1) return cross_entropy_reference(s, logits, labels, class_weights, dlogits);
+    double loss_w[64][2] = {};  // per thread: loss_t * W_t, W_t
+    if (pool_.size() > 64) return cross_entropy_reference(s, logits, labels, class_weights, dlogits);
+    pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
+      CrossEntropyShape part = s;
+      part.n = n1 - n0;
+      double w = 0.0;
+      for (int64_t i = n0 * s.hw; i < n1 * s.hw; ++i)
+        if (labels[i] != kIgnoreLabel && labels[i] < s.c) w += class_weights ? class_weights[labels[i]] : 1.0;
+      const float l = cross_entropy_reference(part, logits + n0 * s.c * s.hw, labels + n0 * s.hw, class_weights,
+                                              dlogits ? dlogits + n0 * s.c * s.hw : nullptr);
+      loss_w[t][0] = static_cast<double>(l) * w;
+      loss_w[t][1] = w;
+    });
+    double total = 0.0, denom = 0.0;
+    for (int t = 0; t < pool_.size(); ++t) total += loss_w[t][0], denom += loss_w[t][1];
+    if (denom == 0.0) return 0.0f;
+    if (dlogits) {
+      pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
+        const float scale = static_cast<float>(loss_w[t][1] / denom);
+        for (int64_t i = n0 * s.c * s.hw; i < n1 * s.c * s.hw; ++i) dlogits[i] *= scale;
+      });
+    }
+    return static_cast<float>(total / denom);
   }
   void adam_step(const AdamHyper& h, float* param, const float* grad, float* m, float* v, int64_t count) override {
     h.validate();
@@ -204,6 +287,7 @@ class CpuBackend final : public Backend {
   }
   fast::ThreadPool pool_;
   std::vector<float> scratch_;
+  std::vector<float> flipped_, flipped_grad_;  // transposed-conv weights as conv weights
   int64_t allocations_ = 0;
 };
 

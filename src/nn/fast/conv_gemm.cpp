@@ -109,7 +109,8 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
     const float* xn = x + n * s.c_in * s.h * s.w;
     float* yn = y + n * s.c_out * pix;
     if (is_pointwise(s)) {
-      if (!gemm_avx512(s.c_out, pix, kk, w, kk, xn, pix, yn, pix, b, false, sc.panel)) {
+      // A pointwise layer is memory-bound; splitting off remainder rows would read x twice.
+      if (s.c_out % 8 != 0 || !gemm_avx512(s.c_out, pix, kk, w, kk, xn, pix, yn, pix, b, false, sc.panel)) {
         sgemm(false, false, s.c_out, pix, kk, 1.0f, w, kk, xn, pix, 0.0f, yn, pix);
         if (b) add_bias(yn, b, s.c_out, pix);
       }
@@ -135,7 +136,7 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const
   const int64_t band = band_rows(l);
   const ConvScratch sc = carve(s, scratch);
   // The AVX-512 GEMM takes both products once they are arranged with kk as the row count.
-  const bool wide = have_avx512() && kk % 8 == 0 && !is_pointwise(s);
+  const bool wide = have_avx512() && !is_pointwise(s);
   if (db) bias_grad(dy, db, s.n, s.c_out, pix);
   if (wide && dx) transpose(w, s.c_out, kk, kk, sc.wt);
   for (int64_t n = 0; n < s.n; ++n) {
@@ -201,7 +202,7 @@ void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, con
   const Lowering l = convt_lowering(s);
   const int64_t kk = s.c_out * s.k * s.k, pix = s.h * s.w, opix = s.out_h() * s.out_w();
   const ConvTScratch sc = carve(s, scratch);
-  const bool wide = have_avx512() && kk % 8 == 0;
+  const bool wide = have_avx512();
   if (wide) transpose(w, s.c_in, kk, kk, sc.wt);
   for (int64_t n = 0; n < s.n; ++n) {
     // col[kk, pix] = W[c_in, kk]^T * x[c_in, pix], scattered onto the output image.

@@ -1,5 +1,7 @@
 #include "nn/fast/gemm_avx512.h"
 
+#include "nn/fast/gemm.h"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define STRATA_AVX512 __attribute__((target("avx512f,fma")))
@@ -73,14 +75,25 @@ STRATA_AVX512 void pack_panel(int64_t k, const float* b, int64_t ldb, __mmask16 
 bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                  int64_t ldc, const float* bias, bool accumulate, float* panel) {
   static const bool ok = have_avx512();
-  // Row counts that are not a multiple of 8 (the 9-class head) go to the BLAS whole.
-  if (!ok || m % 8 != 0) return false;
-  for (int64_t j = 0; j < n; j += 32) {
-    const int64_t cols = n - j < 32 ? n - j : 32;
-    const __mmask16 m0 = mask_of(cols), m1 = mask_of(cols > 16 ? cols - 16 : 0);
-    pack_panel(k, b + j, ldb, m0, m1, panel);
-    for (int64_t i = 0; i < m; i += 8)
-      tile8(k, a + i * lda, lda, panel, c + i * ldc + j, ldc, bias ? bias + i : nullptr, accumulate, m0, m1);
+  if (!ok) return false;
+  const int64_t m8 = m / 8 * 8;
+  if (m8 > 0) {
+    for (int64_t j = 0; j < n; j += 32) {
+      const int64_t cols = n - j < 32 ? n - j : 32;
+      const __mmask16 m0 = mask_of(cols), m1 = mask_of(cols > 16 ? cols - 16 : 0);
+      pack_panel(k, b + j, ldb, m0, m1, panel);
+      for (int64_t i = 0; i < m8; i += 8)
+        tile8(k, a + i * lda, lda, panel, c + i * ldc + j, ldc, bias ? bias + i : nullptr, accumulate, m0, m1);
+    }
+  }
+  if (m8 < m) {
+    // The last m % 8 rows (a 9-class head, 13 * 9 lowered bands) through the BLAS.
+    const int64_t r = m - m8;
+    float* cr = c + m8 * ldc;
+    sgemm(false, false, r, n, k, 1.0f, a + m8 * lda, lda, b, ldb, accumulate ? 1.0f : 0.0f, cr, ldc);
+    if (bias && !accumulate)
+      for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < n; ++j) cr[i * ldc + j] += bias[m8 + i];
   }
   return true;
 }
