@@ -297,3 +297,26 @@ TEST(Prepare, SceneInAnotherCrsIsReprojectedOntoTheFirst) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PrepareErrors, TruncatedSceneNamesTheFile) {
+  TempDir dir;
+  const std::string d = test::synth_date(1);
+  fs::copy_file(test::synth_dir() + "/S2_" + d + ".tif", dir / ("S2_" + d + ".tif"));
+  fs::copy_file(test::synth_dir() + "/S2_" + d + "_QA.tif", dir / ("S2_" + d + "_QA.tif"));
+  fs::resize_file(dir / ("S2_" + d + ".tif"), fs::file_size(dir / ("S2_" + d + ".tif")) / 2);
+  PrepareOptions o = test::small_prepare(dir / "ds");
+  o.scenes = {dir / ("S2_" + d + ".tif")};
+  auto comm = dist::make_single_process();
+  try {
+    run_prepare(o, *comm);
+    FAIL() << "a truncated scene was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("S2_" + d + ".tif"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "ds/manifest.json"));
+}
+
+}  // namespace
