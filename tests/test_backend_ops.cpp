@@ -1,4 +1,5 @@
-// Every op on every backend against its CPU reference (nn/ops/*.h), on random inputs and
+// Every op on every backend (the CPU backend, and the CUDA backend of kernels/cuda_backend.cu
+// where a GPU is present) against its CPU reference (nn/ops/*.h), on random inputs and
 // edge-case shapes. The CPU backend is checked too: its convolutions take the fast
 // im2col + GEMM path, so this is where fast and reference meet. A backend that lacks an op,
 // or a backend whose device is absent, is skipped with the reason.
