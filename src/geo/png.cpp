@@ -2,11 +2,11 @@
 
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "core/atomic_file.h"
 #include "core/checked.h"
 #include "core/error.h"
 #include "geo/gdal_error.h"
@@ -28,7 +28,7 @@ void write_png(const std::string& path, int64_t width, int64_t height, int chann
                                   const_cast<uint8_t*>(data), static_cast<int>(width), static_cast<int>(height), GDT_Byte,
                                   channels, nullptr, 1, width, band_space, nullptr),
                     path);
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + ".png";
+  const std::string tmp = temporary_name(path);
   gdal_take_last_error();
   GDALDatasetUniquePtr out(png->CreateCopy(tmp.c_str(), src.get(), FALSE, nullptr, nullptr, nullptr));
   if (!out) throw_gdal_error(path, "writing PNG " + tmp);

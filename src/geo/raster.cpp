@@ -5,15 +5,14 @@
 #include <gdal_priv.h>
 #include <gdalwarper.h>
 #include <ogr_spatialref.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <cstring>
 #include <type_traits>
 
+#include "core/atomic_file.h"
 #include "core/checked.h"
 #include "core/error.h"
 #include "geo/gdal_error.h"
@@ -390,11 +389,6 @@ struct RasterWriter::Impl {
 };
 
 namespace {
-
-std::string temporary_name(const std::string& path) {
-  static std::atomic<int> counter{0};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
 
 void set_band_properties(GDALDataset* ds, const WriteOptions& o, const std::string& path) {
   for (int b = 0; b < ds->GetRasterCount(); ++b) {

@@ -126,7 +126,7 @@ bool Scene::has_band(const std::string& name) const {
   return std::find(band_names_.begin(), band_names_.end(), canonical) != band_names_.end();
 }
 
-TensorU16 Scene::read(const std::vector<std::string>& bands, const Window& window) const {
+std::vector<int> Scene::file_bands(const std::vector<std::string>& bands) const {
   std::vector<int> index;
   for (const auto& name : bands) {
     const std::string canonical = s2::canonical_name(name);
@@ -134,6 +134,11 @@ TensorU16 Scene::read(const std::vector<std::string>& bands, const Window& windo
     if (it == band_names_.end()) throw Error(path() + ": has no band " + canonical);
     index.push_back(band_index_[static_cast<size_t>(it - band_names_.begin())]);
   }
+  return index;
+}
+
+TensorU16 Scene::read(const std::vector<std::string>& bands, const Window& window) const {
+  const std::vector<int> index = file_bands(bands);
   TensorU16 out(Shape{static_cast<int64_t>(bands.size()), window.height, window.width});
   raster_.read(index, window, out.data());
   if (harmonize_) {

@@ -39,6 +39,8 @@ class Scene {
   int aux_band(const std::string& name) const;
   // The 0-based file band of each entry of band_names().
   const std::vector<int>& band_file_index() const { return band_index_; }
+  // The 0-based file bands of `bands` (any spelling); Error naming the file for a band it lacks.
+  std::vector<int> file_bands(const std::vector<std::string>& bands) const;
   std::optional<double> nodata() const { return nodata_; }
   bool harmonized() const { return harmonize_; }
   // The processing baseline from metadata ("04.00"), or "" when the file does not say.

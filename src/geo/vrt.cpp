@@ -4,11 +4,11 @@
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <gdal_utils.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "geo/gdal_error.h"
 
@@ -36,7 +36,7 @@ void build_band_stack_vrt(const std::string& path, const VrtStack& stack) {
   for (const char* a : {"-separate", "-resolution", "highest", "-b", "1"}) argv.AddString(a);
   GDALBuildVRTOptions* opts = GDALBuildVRTOptionsNew(argv.List(), nullptr);
   if (!opts) throw_gdal_error(path, "GDALBuildVRTOptionsNew");
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  const std::string tmp = temporary_name(path);
   gdal_take_last_error();
   int usage_error = 0;
   GDALDatasetH vrt = GDALBuildVRT(tmp.c_str(), sources.size(), nullptr, sources.List(), opts, &usage_error);

@@ -1,12 +1,12 @@
 #include "pipeline/dataset_files.h"
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace strata::pipeline {
@@ -28,15 +28,7 @@ std::string DatasetFiles::mask_part(int64_t scene, int rank) const {
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& value) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    out << value.dump(2) << "\n";
-    if (!out.flush()) throw Error(tmp + ": cannot write");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(path + ": cannot rename " + tmp + " into place: " + ec.message());
+  write_text_atomically(path, value.dump(2) + "\n");
 }
 
 }  // namespace strata::pipeline

@@ -148,14 +148,13 @@ struct Phase1Result {
   int64_t labelled_pixels = 0;
 };
 
-geo::WriteOptions scratch_options(int bands, geo::DataType type) {
+geo::WriteOptions scratch_options(geo::DataType type) {
   geo::WriteOptions w;
   w.type = type;
   w.compress = "LZW";
   w.predictor = 2;
   w.sparse = true;
   w.nodata = type == geo::DataType::u8 ? kIgnoreLabel : 0;
-  (void)bands;
   return w;
 }
 
@@ -172,12 +171,12 @@ Phase1Result build_layers(const PrepareOptions& o, const SceneStack& stack, cons
 
   std::vector<geo::RasterWriter> image_parts, label_parts, mask_parts;
   for (int64_t l = 0; l < layers; ++l) {
-    image_parts.emplace_back(files.layer_part(l, comm.rank()), grid, static_cast<int>(nb), scratch_options(static_cast<int>(nb), geo::DataType::u16));
-    label_parts.emplace_back(files.label_part(l, comm.rank()), grid, 1, scratch_options(1, geo::DataType::u8));
+    image_parts.emplace_back(files.layer_part(l, comm.rank()), grid, static_cast<int>(nb), scratch_options(geo::DataType::u16));
+    label_parts.emplace_back(files.label_part(l, comm.rank()), grid, 1, scratch_options(geo::DataType::u8));
   }
   if (o.write_masks)
     for (int64_t s = 0; s < stack.size(); ++s) {
-      geo::WriteOptions mo = scratch_options(1, geo::DataType::u8);
+      geo::WriteOptions mo = scratch_options(geo::DataType::u8);
       mo.nodata = geo::code(geo::MaskCode::nodata);
       mask_parts.emplace_back(files.mask_part(s, comm.rank()), grid, 1, mo);
     }

@@ -8,7 +8,6 @@
 #include "geo/png.h"
 #include "geo/raster.h"
 #include "geo/scene.h"
-#include "geo/sentinel2.h"
 
 namespace strata::pipeline {
 namespace {
@@ -58,13 +57,7 @@ RenderResult render_scene(const RenderOptions& o) {
   const geo::Scene scene = geo::Scene::open(o.input, {{}, geo::Harmonize::no});
   const geo::Grid q = quicklook_grid(scene.grid(), o.max_size);
   const int64_t n = q.width * q.height;
-  std::vector<int> index;
-  for (const auto& b : o.rgb_bands) {
-    const auto& names = scene.band_names();
-    auto it = std::find(names.begin(), names.end(), geo::s2::canonical_name(b));
-    if (it == names.end()) throw Error(o.input + ": has no band " + b + " to render");
-    index.push_back(scene.band_file_index()[static_cast<size_t>(it - names.begin())]);
-  }
+  const std::vector<int> index = scene.file_bands(o.rgb_bands);
   const uint16_t nodata = scene.nodata() ? static_cast<uint16_t>(*scene.nodata()) : 0;
   std::vector<uint16_t> dn(static_cast<size_t>(3 * n));
   scene.raster().read_onto<uint16_t>(index, q, q.full(), dn.data(), geo::Resampling::average, nodata);

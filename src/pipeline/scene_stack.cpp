@@ -88,11 +88,7 @@ SceneWindow SceneStack::read_exact(int64_t index, const geo::Window& w) const {
   out.mask.resize(static_cast<size_t>(n));
 
   auto read_bands = [&](const std::vector<std::string>& names, std::vector<uint16_t>& buf) {
-    std::vector<int> idx;
-    for (const auto& b : names) {
-      const auto& all = o.scene.band_names();
-      idx.push_back(o.scene.band_file_index()[static_cast<size_t>(std::find(all.begin(), all.end(), geo::s2::canonical_name(b)) - all.begin())]);
-    }
+    const std::vector<int> idx = o.scene.file_bands(names);
     buf.resize(static_cast<size_t>(checked_mul(n, static_cast<int64_t>(names.size()))));
     const uint16_t nodata = o.scene.nodata() ? static_cast<uint16_t>(*o.scene.nodata()) : 0;
     o.scene.raster().read_onto<uint16_t>(idx, ref, w, buf.data(), geo::Resampling::bilinear, nodata);

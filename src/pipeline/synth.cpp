@@ -7,8 +7,8 @@
 #include <fstream>
 #include <thread>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/checked.h"
 #include "core/classes.h"
 #include "core/error.h"
@@ -137,19 +137,6 @@ const geo::synth::SynthBlock& render_parallel(const SynthScene& scene, const geo
     std::copy(b.worldcover.begin(), b.worldcover.end(), whole.worldcover.begin() + static_cast<std::ptrdiff_t>(off));
   }
   return whole;
-}
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error(tmp + ": cannot write");
-    out << text;
-    if (!out) throw Error(tmp + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw Error(path + ": cannot rename into place: " + ec.message());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "pipeline/train.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -257,11 +258,10 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
       if (comm.size() > 1) {
         // The loss is a mean over this rank's labelled pixels; weighting each rank's gradient by
         // its share of all labelled pixels makes the sum the gradient of the global mean.
-        double w[2] = {0, 0};
-        for (uint8_t c : b.labels) w[0] += c != kIgnoreLabel;
-        w[1] = w[0] * loss;
+        const double mine = static_cast<double>(
+            std::count_if(b.labels.begin(), b.labels.end(), [](uint8_t c) { return c != kIgnoreLabel; }));
+        double w[2] = {mine, mine * loss};  // summed: all labelled pixels, and the loss times them
         comm.allreduce_sum(w, 2);
-        const double mine = std::count_if(b.labels.begin(), b.labels.end(), [](uint8_t c) { return c != kIgnoreLabel; });
         reducer.allreduce(comm, w[0] > 0 ? static_cast<float>(mine / w[0]) : 0.0f);
         loss = w[0] > 0 ? static_cast<float>(w[1] / w[0]) : 0.0f;
       }

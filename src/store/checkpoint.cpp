@@ -1,22 +1,16 @@
 #include "store/checkpoint.h"
 
-#include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/checked.h"
 #include "core/error.h"
 #include "store/hdf5_util.h"
 
 namespace strata::store {
 namespace {
-
-std::string temporary_name(const std::string& path) {
-  static std::atomic<int> counter{0};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
 
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
   static_cast<std::vector<std::string>*>(out)->emplace_back(name);
@@ -64,9 +58,7 @@ void write_checkpoint(const std::string& path, const nn::ModelState& state) {
     meta.reset();
     STRATA_H5_CHECK(H5Fclose(file.release()), path);  // the close flushes: its result matters
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(path + ": cannot rename " + tmp + " into place: " + ec.message());
+  rename_into_place(tmp, path);
   remove_tmp.keep = true;
 }
 

@@ -47,29 +47,33 @@ Handle utf8_string_type(const std::string& path) {
   STRATA_H5_CHECK(H5Tset_cset(type, H5T_CSET_UTF8), path);
   return type;
 }
+
+// A new attribute `name`, replacing one of that name (attributes are rewritten, e.g. norm_mean).
+Handle replace_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, const std::string& path) {
+  if (H5Aexists(obj, name.c_str()) > 0) STRATA_H5_CHECK(H5Adelete(obj, name.c_str()), path);
+  return Handle(STRATA_H5_CHECK(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), path), H5Aclose);
+}
+
 }  // namespace
 
 void write_attr(hid_t obj, const std::string& name, const std::string& value, const std::string& path) {
   Handle type = utf8_string_type(path);
   Handle space(STRATA_H5_CHECK(H5Screate(H5S_SCALAR), path), H5Sclose);
-  if (H5Aexists(obj, name.c_str()) > 0) STRATA_H5_CHECK(H5Adelete(obj, name.c_str()), path);
-  Handle attr(STRATA_H5_CHECK(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), path), H5Aclose);
+  Handle attr = replace_attr(obj, name, type, space, path);
   const char* ptr = value.c_str();
   STRATA_H5_CHECK(H5Awrite(attr, type, &ptr), path);
 }
 
 void write_attr(hid_t obj, const std::string& name, int64_t value, const std::string& path) {
   Handle space(STRATA_H5_CHECK(H5Screate(H5S_SCALAR), path), H5Sclose);
-  if (H5Aexists(obj, name.c_str()) > 0) STRATA_H5_CHECK(H5Adelete(obj, name.c_str()), path);
-  Handle attr(STRATA_H5_CHECK(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), path), H5Aclose);
+  Handle attr = replace_attr(obj, name, H5T_STD_I64LE, space, path);
   STRATA_H5_CHECK(H5Awrite(attr, H5T_NATIVE_INT64, &value), path);
 }
 
 void write_attr(hid_t obj, const std::string& name, const std::vector<double>& values, const std::string& path) {
   const hsize_t n = values.size();
   Handle space(STRATA_H5_CHECK(H5Screate_simple(1, &n, nullptr), path), H5Sclose);
-  if (H5Aexists(obj, name.c_str()) > 0) STRATA_H5_CHECK(H5Adelete(obj, name.c_str()), path);
-  Handle attr(STRATA_H5_CHECK(H5Acreate2(obj, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), path), H5Aclose);
+  Handle attr = replace_attr(obj, name, H5T_IEEE_F64LE, space, path);
   if (!values.empty()) STRATA_H5_CHECK(H5Awrite(attr, H5T_NATIVE_DOUBLE, values.data()), path);
 }
 
@@ -77,8 +81,7 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::strin
   Handle type = utf8_string_type(path);
   const hsize_t n = values.size();
   Handle space(STRATA_H5_CHECK(H5Screate_simple(1, &n, nullptr), path), H5Sclose);
-  if (H5Aexists(obj, name.c_str()) > 0) STRATA_H5_CHECK(H5Adelete(obj, name.c_str()), path);
-  Handle attr(STRATA_H5_CHECK(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), path), H5Aclose);
+  Handle attr = replace_attr(obj, name, type, space, path);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
   if (!ptrs.empty()) STRATA_H5_CHECK(H5Awrite(attr, type, ptrs.data()), path);

@@ -1,23 +1,17 @@
 #include "store/shard.h"
 
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/checked.h"
 #include "core/error.h"
 #include "store/hdf5_util.h"
 
 namespace strata::store {
 namespace {
-
-std::string temporary_name(const std::string& path) {
-  static std::atomic<int> counter{0};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
 
 Handle create_chunked(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
                       const std::vector<hsize_t>& chunk, const std::string& path) {
@@ -138,9 +132,7 @@ void ShardWriter::commit() {
   STRATA_H5_CHECK(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), path_);
   // Closing flushes the last chunks, so its result matters.
   STRATA_H5_CHECK(H5Fclose(impl_->file.release()), path_);
-  std::error_code ec;
-  std::filesystem::rename(impl_->tmp, path_, ec);
-  if (ec) throw Error(path_ + ": cannot rename " + impl_->tmp + " into place: " + ec.message());
+  rename_into_place(impl_->tmp, path_);
   impl_->committed = true;
 }
 
