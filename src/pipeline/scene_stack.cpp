@@ -1,6 +1,7 @@
 #include "pipeline/scene_stack.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/checked.h"
 #include "core/error.h"
@@ -22,6 +23,17 @@ namespace {
 const std::vector<std::string> kSpectralTestBands = {"B2", "B3", "B4", "B8", "B10", "B11", "B12"};
 
 }  // namespace
+
+double composite_percentile(const std::string& mode) {
+  if (mode == "median") return 50.0;
+  if (mode == "none") return -1.0;
+  if (mode.size() > 1 && mode[0] == 'p') {
+    char* end = nullptr;
+    const double p = std::strtod(mode.c_str() + 1, &end);
+    if (*end == '\0' && p >= 0 && p <= 100) return p;
+  }
+  throw UsageError("--composite must be median, none or pNN (a percentile, e.g. p25), not '" + mode + "'");
+}
 
 SceneStack::SceneStack(std::vector<SceneInput> inputs, StackOptions options)
     : inputs_(std::move(inputs)), options_(std::move(options)) {
