@@ -1,6 +1,10 @@
 #include "pipeline/class_raster.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
 
 #include "core/error.h"
 #include "geo/footprint.h"
@@ -8,43 +12,57 @@
 namespace strata::pipeline {
 
 int label_band(const geo::Raster& r) {
-  int band = -1;
-  for (int b = 0; b < r.band_count() && band < 0; ++b)
-    if (r.band_description(b) == "label") band = b;
-  if (band < 0 && r.band_count() != 1)
+  for (int b = 0; b < r.band_count(); ++b)
+    if (r.band_description(b) == "label") return b;
+  if (r.band_count() != 1)
     throw Error(r.path() + ": has " + std::to_string(r.band_count()) +
                 " bands and none is described 'label': not a prediction or a label raster");
-  band = std::max(band, 0);
-  if (r.band_type(band) != geo::DataType::u8)
-    throw Error(r.path() + ": labels must be 8-bit (Byte), not " + geo::data_type_name(r.band_type(band)));
-  return band;
+  return 0;
 }
 
 ClassRaster ClassRaster::open(const std::string& path) {
   ClassRaster c(geo::Raster::open(path));
-  const geo::Raster& r = c.raster_;
-  c.band_ = label_band(r);
-  if (const auto nd = r.nodata(c.band_); nd && *nd >= 0 && *nd <= 255) c.nodata_ = static_cast<int>(*nd);
+  c.band_ = label_band(c.raster_);
+  c.byte_ = c.raster_.band_type(c.band_) == geo::DataType::u8;
+  if (const auto nd = c.raster_.nodata(c.band_)) c.nodata_ = *nd;
   return c;
 }
 
-void ClassRaster::to_classes(uint8_t* v, int64_t n) const {
+template <class T>
+void ClassRaster::to_classes(const T* v, int64_t n, uint8_t* out) const {
   for (int64_t i = 0; i < n; ++i) {
-    if (v[i] == nodata_) v[i] = kIgnoreLabel;
-    else if (v[i] >= kNumClasses && v[i] != kIgnoreLabel)
-      throw Error(path() + ": value " + std::to_string(v[i]) + " is neither a class (0..8) nor no data (" +
-                  std::to_string(nodata_) + ")");
+    const double x = static_cast<double>(v[i]);
+    if (x == nodata_ || std::isnan(x) || x == kIgnoreLabel) {
+      out[i] = kIgnoreLabel;
+    } else if (x >= 0 && x < kNumClasses && x == std::floor(x)) {
+      out[i] = static_cast<uint8_t>(x);
+    } else {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", x);
+      throw Error(path() + ": value " + value + " is neither a class (0..8) nor no data");
+    }
   }
 }
 
+template <class Read>
+void ClassRaster::fetch(int64_t n, uint8_t* out, Read read) const {
+  if (byte_) {
+    read(out, static_cast<uint8_t>(nodata_ >= 0 && nodata_ <= 255 ? nodata_ : kIgnoreLabel));
+    to_classes(out, n, out);
+    return;
+  }
+  std::vector<float> v(static_cast<size_t>(n));
+  read(v.data(), std::numeric_limits<float>::quiet_NaN());
+  to_classes(v.data(), n, out);
+}
+
 void ClassRaster::read(const geo::Window& w, uint8_t* out) const {
-  raster_.read<uint8_t>({band_}, w, out);
-  to_classes(out, w.pixels());
+  fetch(w.pixels(), out, [&](auto* buf, auto) { raster_.read({band_}, w, buf); });
 }
 
 void ClassRaster::read_onto(const geo::Grid& target, const geo::Window& w, uint8_t* out) const {
-  raster_.read_onto<uint8_t>({band_}, target, w, out, geo::Resampling::nearest, static_cast<uint8_t>(nodata_));
-  to_classes(out, w.pixels());
+  fetch(w.pixels(), out,
+        [&](auto* buf, auto fill) { raster_.read_onto({band_}, target, w, buf, geo::Resampling::nearest, fill); });
 }
 
 std::optional<std::array<int, kNumClasses>> probability_bands(const geo::Raster& r) {

@@ -65,6 +65,8 @@ EvaluateResult evaluate(const EvaluateOptions& o) {
   const std::vector<std::string> products = prediction_products(o.pred);
   const geo::Raster labels = geo::Raster::open(o.labels);
   const int band = label_band(labels);
+  if (labels.band_type(band) != geo::DataType::u8)
+    throw Error(o.labels + ": label codes must be 8-bit (Byte), not " + geo::data_type_name(labels.band_type(band)));
 
   EvaluateResult r;
   nlohmann::json j = {{"labels", o.labels}, {"label_scheme", scheme.source()}, {"products", nlohmann::json::array()}};

@@ -51,9 +51,16 @@ std::vector<float> top_probability(const geo::Raster& r, const geo::Grid& q) {
 Frame render_labels(const geo::Raster& r, const geo::Grid& q, const RenderOptions& o) {
   const int band = label_band(r);
   const auto nodata = r.nodata(band);
-  const uint8_t fill = nodata && *nodata >= 0 && *nodata <= 255 ? static_cast<uint8_t>(*nodata) : kIgnoreLabel;
+  uint8_t fill = nodata && *nodata >= 0 && *nodata <= 255 ? static_cast<uint8_t>(*nodata) : kIgnoreLabel;
   std::vector<uint8_t> codes(static_cast<size_t>(q.width * q.height));
-  r.read_onto<uint8_t>({band}, q, q.full(), codes.data(), geo::Resampling::nearest, fill);
+  // 8-bit codes go through the colour table as they are (WorldCover's too); a float
+  // prediction's label band becomes classes first.
+  if (r.band_type(band) == geo::DataType::u8) {
+    r.read_onto<uint8_t>({band}, q, q.full(), codes.data(), geo::Resampling::nearest, fill);
+  } else {
+    ClassRaster::open(r.path()).read_onto(q, q.full(), codes.data());
+    fill = kIgnoreLabel;
+  }
 
   Frame f;
   const std::vector<geo::RGBA> table = label_colours(r, band);
