@@ -10,6 +10,9 @@ int cmd_prepare(int argc, char** argv);
 int cmd_predict(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
 int cmd_train(int argc, char** argv);
+int cmd_evaluate(int argc, char** argv);
+int cmd_change(int argc, char** argv);
+int cmd_stats(int argc, char** argv);
 
 // Shared by the commands: parses argv[2..], applies --verbose/--quiet; false when --help was
 // asked (the usage is then printed and the command returns 0).

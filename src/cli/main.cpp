@@ -21,11 +21,14 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"change", strata::cli::cmd_change, "what became what between two land-cover maps: change raster, transitions in km2"},
+    {"evaluate", strata::cli::cmd_evaluate, "accuracy, IoU and confusion matrix of predictions against a label raster"},
     {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
     {"predict", strata::cli::cmd_predict, "checkpoint + scenes -> tiled probability/label COGs and a VRT (MPI, incremental)"},
     {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
-    {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
+    {"render", strata::cli::cmd_render, "PNG maps with a legend (labels, confidence, true colour) and GIF timelapses"},
+    {"stats", strata::cli::cmd_stats, "area per class (km2) of land-cover maps, per date"},
     {"train", strata::cli::cmd_train, "data-parallel training from a prepared dataset (MPI), checkpoints, resume"},
     {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},
 };

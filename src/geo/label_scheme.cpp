@@ -70,11 +70,15 @@ LabelScheme LabelScheme::parse(const std::string& csv_text, const std::string& s
   return s;
 }
 
-void LabelScheme::apply(const uint8_t* in, uint8_t* out, int64_t n, const std::string& label_path) const {
+void LabelScheme::apply(const uint8_t* in, uint8_t* out, int64_t n, const std::string& label_path, int nodata) const {
   int64_t unknown = 0;
   int first_unknown = -1;
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t c = in[i];
+    if (c == nodata) {
+      out[i] = 255;
+      continue;
+    }
     if (!known_[c]) {
       if (first_unknown < 0) first_unknown = c;
       ++unknown;

@@ -19,8 +19,9 @@ class LabelScheme {
   bool knows(uint8_t code) const { return known_[code]; }
   uint8_t map(uint8_t code) const { return lut_[code]; }
   // Maps n codes in place-safe fashion (in may equal out). Throws Error naming `label_path`,
-  // the first unknown code and how many pixels carry unknown codes.
-  void apply(const uint8_t* in, uint8_t* out, int64_t n, const std::string& label_path) const;
+  // the first unknown code and how many pixels carry unknown codes. Codes equal to `nodata`
+  // (0..255; -1 for none) become 255 whether the table lists them or not.
+  void apply(const uint8_t* in, uint8_t* out, int64_t n, const std::string& label_path, int nodata = -1) const;
 
  private:
   std::string source_;

@@ -13,9 +13,10 @@
 
 namespace strata::geo {
 
-void write_png(const std::string& path, int64_t width, int64_t height, int channels, const uint8_t* data) {
+void write_png(const std::string& path, const Image& image) {
   gdal_init();
-  if (channels != 3 && channels != 4) throw Error(path + ": a PNG needs 3 or 4 channels");
+  const int64_t width = image.width, height = image.height;
+  constexpr int channels = 4;
   if (width <= 0 || height <= 0 || width > INT32_MAX || height > INT32_MAX)
     throw Error(path + ": invalid PNG size " + std::to_string(width) + "x" + std::to_string(height));
   GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
@@ -23,10 +24,11 @@ void write_png(const std::string& path, int64_t width, int64_t height, int chann
   if (!mem || !png) throw Error(path + ": GDAL lacks the MEM or PNG driver");
   GDALDatasetUniquePtr src(mem->Create("", static_cast<int>(width), static_cast<int>(height), channels, GDT_Byte, nullptr));
   if (!src) throw_gdal_error(path, "creating the in-memory image");
-  const GSpacing band_space = checked_mul(width, height);
+  // Interleaved RGBA: one pixel is 4 bytes, one band 1 byte further.
+  static_assert(sizeof(RGBA) == channels);
   STRATA_GDAL_CHECK(src->RasterIO(GF_Write, 0, 0, static_cast<int>(width), static_cast<int>(height),
-                                  const_cast<uint8_t*>(data), static_cast<int>(width), static_cast<int>(height), GDT_Byte,
-                                  channels, nullptr, 1, width, band_space, nullptr),
+                                  const_cast<RGBA*>(image.pixels.data()), static_cast<int>(width), static_cast<int>(height),
+                                  GDT_Byte, channels, nullptr, channels, checked_mul(width, channels), 1, nullptr),
                     path);
   const std::string tmp = temporary_name(path);
   gdal_take_last_error();

@@ -283,6 +283,15 @@ std::string Raster::band_description(int band) const {
   return d ? d : "";
 }
 
+std::optional<std::pair<double, double>> Raster::scale_offset(int band) const {
+  gdal_band_map({band}, band_count(), path_);
+  GDALRasterBand* b = impl_->ds->GetRasterBand(band + 1);
+  int has_scale = 0, has_offset = 0;
+  const double scale = b->GetScale(&has_scale), offset = b->GetOffset(&has_offset);
+  if (!has_scale && !has_offset) return std::nullopt;
+  return std::make_pair(scale, offset);
+}
+
 std::string Raster::metadata_item(const std::string& key, const std::string& domain) const {
   const char* v = impl_->ds->GetMetadataItem(key.c_str(), domain.empty() ? nullptr : domain.c_str());
   return v ? v : "";

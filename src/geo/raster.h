@@ -7,9 +7,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "geo/grid.h"
+#include "geo/image.h"
 
 namespace strata::geo {
 
@@ -25,10 +27,6 @@ bool same_crs(const std::string& wkt_a, const std::string& wkt_b);
 int crs_epsg(const std::string& wkt);
 // "3.6.2" etc.
 std::string gdal_version_string();
-
-struct RGBA {
-  uint8_t r = 0, g = 0, b = 0, a = 255;
-};
 
 // Dynamic World's palette as a 256-entry colour table: classes 0..8 in their colours, the rest
 // (255 = no data) transparent.
@@ -49,6 +47,8 @@ class Raster {
   DataType band_type(int band) const;
   std::optional<double> nodata(int band) const;
   std::string band_description(int band) const;
+  // The band's scale and offset (value = stored * scale + offset); nullopt when it sets none.
+  std::optional<std::pair<double, double>> scale_offset(int band) const;
   std::string metadata_item(const std::string& key, const std::string& domain = "") const;
   std::map<std::string, std::string> metadata(const std::string& domain = "") const;
   std::vector<RGBA> color_table(int band) const;  // empty when none

@@ -29,6 +29,11 @@ int64_t ConfusionMatrix::total() const {
   return n;
 }
 
+ConfusionMatrix& ConfusionMatrix::operator+=(const ConfusionMatrix& other) {
+  for (size_t i = 0; i < m_.size(); ++i) m_[i] += other.m_[i];
+  return *this;
+}
+
 double ConfusionMatrix::accuracy() const {
   int64_t diag = 0;
   for (int c = 0; c < kNumClasses; ++c) diag += at(c, c);

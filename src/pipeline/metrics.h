@@ -17,6 +17,7 @@ class ConfusionMatrix {
   int64_t at(int truth, int predicted) const { return m_[static_cast<size_t>(truth * kNumClasses + predicted)]; }
   int64_t* data() { return m_.data(); }  // row-major [truth][prediction], for all-reduce
   int64_t total() const;
+  ConfusionMatrix& operator+=(const ConfusionMatrix& other);
 
   double accuracy() const;
   double balanced_accuracy() const;  // mean recall over classes present in the truth

@@ -1,107 +1,82 @@
 #include "pipeline/render.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <optional>
 
-#include "core/classes.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "geo/gif.h"
 #include "geo/png.h"
 #include "geo/raster.h"
-#include "geo/scene.h"
+#include "pipeline/render_frame.h"
+#include "pipeline/render_legend.h"
+#include "pipeline/scene_inputs.h"
 
 namespace strata::pipeline {
 namespace {
 
-// The quick-look grid: the input's extent at a resolution that fits max_size.
-geo::Grid quicklook_grid(const geo::Grid& g, int64_t max_size) {
-  const double factor = std::max(1.0, static_cast<double>(std::max(g.width, g.height)) / static_cast<double>(max_size));
-  geo::Grid q = g;
-  q.width = std::max<int64_t>(1, static_cast<int64_t>(std::floor(static_cast<double>(g.width) / factor)));
-  q.height = std::max<int64_t>(1, static_cast<int64_t>(std::floor(static_cast<double>(g.height) / factor)));
-  q.transform[1] = g.transform[1] * static_cast<double>(g.width) / static_cast<double>(q.width);
-  q.transform[5] = g.transform[5] * static_cast<double>(g.height) / static_cast<double>(q.height);
-  return q;
+bool ends_with_gif(std::string path) {
+  std::transform(path.begin(), path.end(), path.begin(), [](unsigned char c) { return std::tolower(c); });
+  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".gif") == 0;
 }
 
-RenderResult render_labels(const geo::Raster& r, const RenderOptions& o) {
-  const geo::Grid q = quicklook_grid(r.grid(), o.max_size);
-  const int64_t n = q.width * q.height;
-  std::vector<uint8_t> codes(static_cast<size_t>(n));
-  const auto nodata = r.nodata(0);
-  const uint8_t fill = nodata ? static_cast<uint8_t>(*nodata) : kIgnoreLabel;
-  r.read_onto<uint8_t>({0}, q, q.full(), codes.data(), geo::Resampling::nearest, fill);
-
-  std::vector<geo::RGBA> table = r.color_table(0);
-  if (table.empty()) {
-    table.assign(256, geo::RGBA{0, 0, 0, 0});
-    for (int c = 0; c < kNumClasses; ++c) {
-      const auto& p = class_palette()[static_cast<size_t>(c)];
-      table[static_cast<size_t>(c)] = {p[0], p[1], p[2], 255};
-    }
-  }
-  std::vector<uint8_t> rgba(static_cast<size_t>(4 * n));
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t c = codes[static_cast<size_t>(i)];
-    geo::RGBA e = c < table.size() ? table[c] : geo::RGBA{0, 0, 0, 0};
-    if (nodata && c == fill) e.a = 0;
-    rgba[static_cast<size_t>(i)] = e.r;
-    rgba[static_cast<size_t>(n + i)] = e.g;
-    rgba[static_cast<size_t>(2 * n + i)] = e.b;
-    rgba[static_cast<size_t>(3 * n + i)] = e.a;
-  }
-  geo::write_png(o.output, q.width, q.height, 4, rgba.data());
-  return {o.output, q.width, q.height, "labels"};
-}
-
-RenderResult render_scene(const RenderOptions& o) {
-  const geo::Scene scene = geo::Scene::open(o.input, {{}, geo::Harmonize::no});
-  const geo::Grid q = quicklook_grid(scene.grid(), o.max_size);
-  const int64_t n = q.width * q.height;
-  const std::vector<int> index = scene.file_bands(o.rgb_bands);
-  const uint16_t nodata = scene.nodata() ? static_cast<uint16_t>(*scene.nodata()) : 0;
-  std::vector<uint16_t> dn(static_cast<size_t>(3 * n));
-  scene.raster().read_onto<uint16_t>(index, q, q.full(), dn.data(), geo::Resampling::average, nodata);
-
-  auto valid = [&](int64_t i) {
-    for (int c = 0; c < 3; ++c) {
-      const uint16_t v = dn[static_cast<size_t>(c * n + i)];
-      if (v == nodata || v == 0) return false;
-    }
-    return true;
-  };
-  // One stretch for all three bands keeps the colour balance of the scene.
-  std::vector<uint16_t> sample;
-  for (int64_t i = 0; i < n; ++i)
-    if (valid(i))
-      for (int c = 0; c < 3; ++c) sample.push_back(dn[static_cast<size_t>(c * n + i)]);
-  if (sample.empty()) throw Error(o.input + ": every pixel is nodata; nothing to render");
-  auto percentile = [&](double p) {
-    const size_t k = std::min(sample.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(sample.size())));
-    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(k), sample.end());
-    return static_cast<double>(sample[k]);
-  };
-  const double lo = percentile(o.stretch_low);
-  const double hi = std::max(lo + 1.0, percentile(o.stretch_high));
-
-  std::vector<uint8_t> rgba(static_cast<size_t>(4 * n));
-  for (int64_t i = 0; i < n; ++i) {
-    const bool ok = valid(i);
-    for (int c = 0; c < 3; ++c) {
-      const double v = (dn[static_cast<size_t>(c * n + i)] - lo) / (hi - lo) * 255.0;
-      rgba[static_cast<size_t>(c * n + i)] = ok ? static_cast<uint8_t>(std::clamp(v, 0.0, 255.0)) : 0;
-    }
-    rgba[static_cast<size_t>(3 * n + i)] = ok ? 255 : 0;
-  }
-  geo::write_png(o.output, q.width, q.height, 4, rgba.data());
-  return {o.output, q.width, q.height, "true colour"};
+// The frame with its caption and, when `panel` is set, the legend (or, for a map the legend does
+// not describe, an empty space of its size, so that every frame of an animation has one size).
+geo::Image decorate(Frame f, const std::string& caption, bool panel, bool describes, const RenderOptions& o) {
+  const int scale = decoration_scale(f.map);
+  if (!caption.empty()) draw_caption(f.map, caption, scale);
+  if (!panel) return std::move(f.map);
+  geo::Image legend = legend_panel(o.confidence, scale);
+  if (!describes) legend = geo::Image(legend.width, legend.height);
+  return beside(f.map, legend);
 }
 
 }  // namespace
 
-RenderResult render_quicklook(const RenderOptions& o) {
-  const geo::Raster r = geo::Raster::open(o.input);
-  if (r.band_count() == 1 && r.band_type(0) == geo::DataType::u8) return render_labels(r, o);
-  return render_scene(o);
+RenderResult render(const RenderOptions& o) {
+  if (o.inputs.empty()) throw UsageError("strata render: no --input given");
+  const bool gif = ends_with_gif(o.output);
+  if (!gif && o.inputs.size() > 1)
+    throw UsageError("strata render: " + std::to_string(o.inputs.size()) +
+                     " inputs make an animation: --out must name a .gif");
+  // Every input opens before anything is drawn: a missing one stops the run at once.
+  std::vector<geo::Raster> inputs;
+  for (const std::string& path : o.inputs) inputs.push_back(geo::Raster::open(path));
+  const bool panel = o.legend && std::any_of(inputs.begin(), inputs.end(), is_dynamic_world_map);
+  const geo::Grid q = quicklook_grid(inputs[0].grid(), o.max_size);
+
+  RenderResult result;
+  result.output = o.output;
+  auto frame = [&](size_t i) {
+    Frame f = render_frame(inputs[i], q, o);
+    if (i == 0) result.kind = f.kind;
+    return decorate(std::move(f), date_in_name(inputs[i].path()), panel, is_dynamic_world_map(inputs[i]), o);
+  };
+  if (!gif) {
+    const geo::Image image = frame(0);
+    geo::write_png(o.output, image);
+    result.width = image.width;
+    result.height = image.height;
+    result.frames = 1;
+    return result;
+  }
+  const int delay_cs = static_cast<int>(std::lround(o.delay_s * 100));
+  std::optional<geo::GifWriter> writer;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const geo::Image image = frame(i);
+    if (!writer) {
+      writer.emplace(o.output, image.width, image.height);
+      result.width = image.width;
+      result.height = image.height;
+    }
+    writer->add_frame(image, delay_cs);
+    log::debug("render: frame ", i + 1, "/", inputs.size(), " ", inputs[i].path());
+  }
+  writer->commit();
+  result.frames = writer->frames();
+  return result;
 }
 
 }  // namespace strata::pipeline

@@ -99,7 +99,6 @@ std::vector<SceneInput> resolve_scenes(const std::vector<std::string>& specs, co
 
 std::string scene_date(const std::string& path) {
   static const std::regex iso(R"((19|20)\d\d-[01]\d-[0-3]\d)");
-  static const std::regex compact(R"((19|20)\d\d[01]\d[0-3]\d)");
   static const std::regex tiff_datetime(R"((19|20)\d\d:[01]\d:[0-3]\d)");
   std::smatch m;
   if (fs::exists(path) || path.rfind("/vsi", 0) == 0) {
@@ -120,6 +119,13 @@ std::string scene_date(const std::string& path) {
       // Unreadable here: the caller's open reports it with the reason.
     }
   }
+  return date_in_name(path);
+}
+
+std::string date_in_name(const std::string& path) {
+  static const std::regex iso(R"((19|20)\d\d-[01]\d-[0-3]\d)");
+  static const std::regex compact(R"((19|20)\d\d[01]\d[0-3]\d)");
+  std::smatch m;
   const std::string name = fs::path(path).filename().string();
   if (std::regex_search(name, m, iso)) return m.str();
   if (std::regex_search(name, m, compact)) {

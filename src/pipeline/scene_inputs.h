@@ -20,6 +20,8 @@ std::vector<SceneInput> resolve_scenes(const std::vector<std::string>& specs, co
 // The acquisition date of a scene: from its metadata (ACQUISITION_DATE, SENSING_TIME, datetime,
 // PERIOD_START, ...) or from a YYYY-MM-DD / YYYYMMDD in its file name; "" when neither has one.
 std::string scene_date(const std::string& path);
+// The YYYY-MM-DD (or YYYYMMDD) in a file's name, as YYYY-MM-DD; "" when it has none.
+std::string date_in_name(const std::string& path);
 
 // Scenes whose date lies in [start, end] (inclusive, YYYY-MM-DD; empty = open). A scene without a
 // date is an error when a window is given: the window cannot be honoured silently.
