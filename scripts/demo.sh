@@ -28,7 +28,33 @@ mpirun -n 2 $strata prepare --scenes "$out/synth/S2_*.tif" --labels "$labels" \
 mpirun -n 2 $strata train --data "$out/dataset" --out "$out/run" --model sample-fcn --epochs 4 --batch 8 \
   --lr 0.01 --overwrite
 mpirun -n 2 $strata predict --model "$out/run/best.h5" --scenes "$out/synth/S2_*.tif" --out "$out/maps" --tile 512
+
+# What the maps say: accuracy of each date against its true labels, area per class per date, the
+# change across the synthetic wildfire (the last date before it -> its first date), and pictures.
+mkdir -p "$out/evaluate"
+for map in "$out"/maps/S2_*.vrt; do
+  date=$(basename "$map" .vrt); date=${date#S2_}
+  $strata evaluate --pred "$map" --labels "$out/synth/labels_$date.tif" --label-scheme identity \
+    --json "$out/evaluate/$date.json" --quiet | grep -E "^pixel accuracy" | sed "s/^/$date: /"
+done
+$strata stats --input "$out"/maps/S2_*.vrt --csv "$out/stats.csv" --quiet
+read -r before during < <(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+fire = next(e for e in s["events"] if e["kind"] == "fire")
+dates = [d["date"] for d in s["dates"]]
+print(dates[max(0, fire["first_date_index"] - 1)], fire["first_date"])' "$out/synth/synth.json")
+$strata change --from "$out/maps/S2_$before.vrt" --to "$out/maps/S2_$during.vrt" --out "$out/change" --min-area-ha 5
+mkdir -p "$out/pictures"
+$strata render --input "$out"/maps/S2_*.vrt --out "$out/pictures/timelapse.gif" --quiet
+$strata render --input "$out/maps/S2_$during.vrt" --out "$out/pictures/map_$during.png" --quiet
+$strata render --input "$out/maps/S2_$during.vrt" --confidence --out "$out/pictures/confidence_$during.png" --quiet
+$strata render --input "$out/change/change.tif" --out "$out/pictures/change_${before}_$during.png" --quiet
+
 echo
-echo "demo: synthetic scenes in $out/synth, quick-looks in $out/quicklook, patch dataset in $out/dataset,"
-echo "      model and metrics in $out/run, maps (one VRT per date) in $out/maps:"
-ls -1 "$out/quicklook" "$out/dataset" "$out/run" "$out/maps"
+echo "demo: everything is in $out:"
+echo "  synth/      synthetic scenes, labels, synth.json (events)    quicklook/  scene and label PNGs"
+echo "  dataset/    HDF5 patch shards + manifest.json                run/        model (best.h5), metrics.jsonl"
+echo "  maps/       a VRT per date (9 probabilities + label)         evaluate/   accuracy per date (JSON)"
+echo "  stats.csv   km2 per class per date                           change/     $before -> $during: change.tif, transitions.csv"
+echo "  pictures/   timelapse.gif, map, confidence and change PNGs"
