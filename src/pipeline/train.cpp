@@ -13,6 +13,7 @@
 #include "core/classes.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/device_allreduce.h"
 #include "nn/backend_registry.h"
 #include "nn/model.h"
 #include "nn/model_state.h"
@@ -74,20 +75,33 @@ void validate(const TrainOptions& o) {
   nn::parse_device(o.device);
 }
 
-// Gradients of all trained parameters, scaled by this rank's share and summed over ranks: one
-// MPI all-reduce of all gradients packed into one host buffer (one call a step, not one per tensor).
+// Gradients of all trained parameters, scaled by this rank's share and summed over ranks: on a
+// CUDA backend with NCCL, in place in device memory; otherwise one MPI all-reduce of all
+// gradients packed into one host buffer (one call a step, not one per tensor).
 class GradientReducer {
  public:
-  explicit GradientReducer(nn::Model& m) {
+  GradientReducer(nn::Model& m, dist::Communicator& comm, int gpu) {
     for (nn::Param* p : m.params().all())
       if (p->trainable) params_.push_back(p), total_ += p->numel();
-    flat_.resize(static_cast<size_t>(total_));
+    if (comm.size() > 1 && m.backend().device() == nn::Device::cuda) {
+      if (dist::have_nccl()) {
+        device_ = dist::make_nccl_allreduce(comm, gpu);
+        for (nn::Param* p : params_) device_buffers_.push_back({p->grad_data(), p->numel()});
+      } else if (comm.is_root()) {
+        log::warn("this strata has no NCCL: gradients of the CUDA backend go through host memory and MPI");
+      }
+    }
+    if (!device_) flat_.resize(static_cast<size_t>(total_));
   }
   std::string describe(const dist::Communicator& comm) const {
     if (comm.size() == 1) return "no all-reduce (1 rank)";
-    return comm.name() + ", " + std::to_string(total_ * 4) + " bytes a step";
+    return (device_ ? device_->name() : comm.name()) + ", " + std::to_string(total_ * 4) + " bytes a step";
   }
   void allreduce(dist::Communicator& comm, float scale) {
+    if (device_) {
+      device_->scaled_sum(device_buffers_, scale);
+      return;
+    }
     int64_t at = 0;
     for (nn::Param* p : params_) {
       p->backend.download(flat_.data() + at, p->grad_data(), static_cast<size_t>(p->numel()) * sizeof(float));
@@ -106,6 +120,8 @@ class GradientReducer {
   std::vector<nn::Param*> params_;
   int64_t total_ = 0;
   std::vector<float> flat_;
+  std::unique_ptr<dist::DeviceAllreduce> device_;
+  std::vector<dist::DeviceFloats> device_buffers_;
 };
 
 // The training run's position, kept in the checkpoint's metadata.
@@ -124,6 +140,13 @@ void save(const std::string& path, const nn::Model& model, const nn::Adam& adam,
   st.metadata["train.seed"] = std::to_string(o.seed);
   st.metadata["train.data"] = o.data_dir;
   store::write_checkpoint(path, st);
+}
+
+// Ranks on one node share its GPUs round-robin by their local rank.
+int local_gpu() {
+  int gpus = 0;
+  for (const nn::DeviceInfo& d : nn::available_devices()) gpus += d.device == nn::Device::cuda;
+  return gpus > 0 ? dist::local_rank() % gpus : 0;
 }
 
 int64_t meta_int(const nn::ModelState& s, const std::string& key) { return std::stoll(s.meta(key)); }
@@ -184,7 +207,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   comm.barrier();
 
   const nn::Device device = nn::parse_device(o.device);
-  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device);
+  const int gpu = device == nn::Device::cuda ? local_gpu() : 0;
+  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device, gpu);
   nn::Backend& be = *backend;
   nn::ModelConfig cfg = o.model == "sample-fcn" ? nn::sample_fcn_config() : nn::unet_small_config();
   cfg.in_bands = static_cast<int64_t>(d.bands.size());
@@ -235,7 +259,7 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   } else if (o.resume && comm.is_root()) {
     log::info(latest, ": nothing to resume; starting a new run");
   }
-  GradientReducer reducer(*model);
+  GradientReducer reducer(*model, comm, gpu);
   if (comm.is_root())
     log::info("train: ", cfg.describe(), ", ", model->params().trainable_count(), " parameters, ", loader.patches(),
               " training patches, global batch ", o.batch * comm.size(), " on ", comm.size(), " rank(s), ",
