@@ -31,7 +31,7 @@ TEST(TrainAccuracy, SampleFcnReaches90PercentOnSynth) {
 
   // Labels of 2021-05-16 with a composite of the dates they describe (05-16 and 07-16): on that
   // date the flood's fields are water and the burn scar is bare, which a year-long median would
-  // show dry and half regrown (docs/training.md, "Labels and inputs").
+  // show dry and half regrown (docs/training.md, "Learning to 90 % on synthetic data").
   PrepareOptions p;
   p.scenes = {dir / "synth/S2_*.tif"};
   p.labels = dir / "synth/worldcover_2021-05-16.tif";

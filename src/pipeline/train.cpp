@@ -95,7 +95,8 @@ class GradientReducer {
   }
   std::string describe(const dist::Communicator& comm) const {
     if (comm.size() == 1) return "no all-reduce (1 rank)";
-    return (device_ ? device_->name() : comm.name()) + ", " + std::to_string(total_ * 4) + " bytes a step";
+    const int64_t bytes = total_ * static_cast<int64_t>(sizeof(float));
+    return (device_ ? device_->name() : comm.name()) + ", " + std::to_string(bytes) + " bytes a step";
   }
   void allreduce(dist::Communicator& comm, float scale) {
     if (device_) {
