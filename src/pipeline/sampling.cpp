@@ -90,8 +90,11 @@ StratifyResult stratify_split(SplitLayout& l, const std::vector<PatchCandidate>&
   };
   StratifyResult r;
   r.cost_before = r.cost_after = cost(val);
-  // Every swap lowers the cost, so this ends; the bound only guards against rounding loops.
-  for (size_t round = 0; round < n * n; ++round) {
+  // Every swap lowers the cost, so this ends. A round costs (val blocks x train blocks x classes):
+  // 64 rounds keep a whole Sentinel-2 tile cut for 32-px patches (7,400 blocks) to seconds, and
+  // the greedy order makes the first swaps the ones that matter.
+  constexpr int64_t kMaxSwaps = 64;
+  while (r.swaps < kMaxSwaps) {
     size_t best_v = n, best_t = n;
     double best = r.cost_after - 1e-12;
     Hist trial{};

@@ -58,8 +58,8 @@ struct PatchCandidate {
 // large blocks can put most of a spatially compact class (a burn scar, a town) in validation and
 // leave training without it: the network is then graded on a class it never saw. Starting from
 // the seeded layout, the best swap of a validation and a training block is taken while it lowers
-// sum over classes of (val share - val_fraction)^2: deterministic, and the same on any number of
-// ranks. Returns that cost before and after.
+// sum over classes of (val share - val_fraction)^2 (at most 64 swaps): deterministic, and the
+// same on any number of ranks. Returns that cost before and after.
 struct StratifyResult {
   double cost_before = 0, cost_after = 0;
   int64_t swaps = 0;
