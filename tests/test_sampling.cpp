@@ -117,4 +117,44 @@ TEST(Sampling, UnlabelledPatchesAreRejected) {
   EXPECT_LE(sel.size(), 2u);  // one candidate, oversampled at most twice
 }
 
+// The demo's failure: a class that lives in one place (a burn scar) fell wholly in a validation
+// block, so training never saw it. Stratifying moves that block to training.
+TEST(Sampling, StratifiedSplitKeepsACompactClassInTraining) {
+  SamplingOptions o;
+  o.patch = 64;
+  SplitLayout l = make_split_layout(1024, 1024, o);
+  size_t scar = l.split.size();
+  for (size_t b = 0; b < l.split.size() && scar == l.split.size(); ++b)
+    if (l.split[b] == Split::val) scar = b;
+  ASSERT_LT(scar, l.split.size());
+  const int64_t scar_row = static_cast<int64_t>(scar) / l.blocks_x * l.block, scar_col = static_cast<int64_t>(scar) % l.blocks_x * l.block;
+  std::vector<PatchCandidate> cands;
+  for (const auto& p : candidate_positions(l, 1024, 1024, o.patch)) {
+    PatchCandidate c;
+    c.row = p.row;
+    c.col = p.col;
+    const bool in_scar = p.row >= scar_row && p.row < scar_row + l.block && p.col >= scar_col && p.col < scar_col + l.block;
+    c.class_pixels[in_scar ? 7 : (p.col < 512 ? 1 : 4)] = 64 * 64;  // bare there, trees west, crops east
+    cands.push_back(c);
+  }
+  const auto val_blocks = [&] { return std::count(l.split.begin(), l.split.end(), Split::val); };
+  const auto before = val_blocks();
+  const StratifyResult r = stratify_split(l, cands, o.val_fraction);
+  EXPECT_EQ(val_blocks(), before) << "the number of validation blocks is kept";
+  EXPECT_EQ(l.split[scar], Split::train);
+  EXPECT_LT(r.cost_after, r.cost_before);
+  EXPECT_GE(r.swaps, 1);
+  // Both common classes keep some validation pixels.
+  std::array<int64_t, kNumClasses> val{};
+  for (const auto& c : cands)
+    if (l.at(c.row, c.col) == Split::val)
+      for (int k = 0; k < kNumClasses; ++k) val[static_cast<size_t>(k)] += c.class_pixels[static_cast<size_t>(k)];
+  EXPECT_GT(val[1], 0);
+  EXPECT_GT(val[4], 0);
+  // Already stratified: nothing moves.
+  const SplitLayout settled = l;
+  EXPECT_EQ(stratify_split(l, cands, o.val_fraction).swaps, 0);
+  EXPECT_EQ(l.split, settled.split);
+}
+
 }  // namespace

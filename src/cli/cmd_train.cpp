@@ -20,7 +20,7 @@ int cmd_train(int argc, char** argv) {
              {"widths", "W1,W2,...", "layer widths (sample-fcn: 2, unet-small: one per stage)", "", false},
              {"epochs", "N", "epochs", "10", false},
              {"batch", "B", "patches per rank and step", "16", false},
-             {"lr", "LR", "peak learning rate (Adam)", "0.001", false},
+             {"lr", "LR", "peak learning rate (Adam)", "0.003", false},
              {"min-lr", "LR", "learning rate at the end of the cosine", "0", false},
              {"warmup", "STEPS", "linear warm-up steps (default 5% of the run)", "-1", false},
              {"weight-decay", "W", "weight decay", "0", false},

@@ -50,7 +50,8 @@ void validate(const PrepareOptions& o) {
 // its own finished work from a different run's.
 std::string config_hash(const PrepareOptions& o, const std::vector<SceneInput>& scenes, const std::vector<std::string>& bands) {
   std::ostringstream s;
-  s << "v1|" << o.labels << "|" << o.label_scheme << "|" << o.composite << "|" << o.sampling.patch << "|"
+  // v2: validation blocks stratified by class (the same options drew other patches in v1).
+  s << "v2|" << o.labels << "|" << o.label_scheme << "|" << o.composite << "|" << o.sampling.patch << "|"
     << o.sampling.patches << "|" << o.sampling.val_fraction << "|" << o.sampling.seed << "|" << o.sampling.min_labelled
     << "|" << o.sampling.max_oversample << "|" << o.shard_size << "|" << o.stack.mask.dilation_radius << "|";
   for (const auto& b : bands) s << b << ",";
@@ -314,7 +315,7 @@ PrepareSummary run_prepare(const PrepareOptions& opts, dist::Communicator& comm)
   comm.barrier();
 
   const geo::Grid& grid = stack.grid();
-  const SplitLayout layout = make_split_layout(grid.width, grid.height, o.sampling);
+  SplitLayout layout = make_split_layout(grid.width, grid.height, o.sampling);
   const auto positions = candidate_positions(layout, grid.width, grid.height, o.sampling.patch);
   const int64_t layers = percentile >= 0 ? 1 : stack.size();
   if (comm.is_root())
@@ -360,7 +361,9 @@ PrepareSummary run_prepare(const PrepareOptions& opts, dist::Communicator& comm)
     c.class_pixels = r.pixels;
     cands.push_back(c);
   }
+  const StratifyResult stratified = stratify_split(layout, cands, o.sampling.val_fraction);
   std::vector<SelectedPatch> selected = select_patches(cands, layout, o.sampling, &summary.sampling);
+  summary.sampling.stratify = stratified;
   if (selected.empty()) throw Error("no patch qualifies (too few labelled pixels); lower --patch or check the labels");
   // select_patches knows positions, not layers: map each drawn position back to its candidate's layer.
   std::map<std::tuple<int64_t, int64_t>, std::vector<int64_t>> layers_at;

@@ -70,6 +70,7 @@ void write_manifest(const PrepareSummary& s, const PrepareOptions& o, const std:
                    {"patches_requested", o.sampling.patches},
                    {"val_fraction", o.sampling.val_fraction},
                    {"split_block_pixels", layout.block},
+                   {"split_stratify_cost", {s.sampling.stratify.cost_before, s.sampling.stratify.cost_after}},
                    {"min_labelled", o.sampling.min_labelled},
                    {"max_oversample", o.sampling.max_oversample},
                    {"rejected_unlabelled_candidates", s.sampling.rejected_unlabelled}};

@@ -13,10 +13,13 @@
 #include "core/classes.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/device_allreduce.h"
 #include "nn/backend_registry.h"
 #include "nn/model.h"
 #include "nn/model_state.h"
 #include "nn/trainer.h"
+#include "pipeline/progress.h"
+#include "pipeline/step_times.h"
 #include "store/checkpoint.h"
 #include "store/patch_loader.h"
 
@@ -72,15 +75,34 @@ void validate(const TrainOptions& o) {
   nn::parse_device(o.device);
 }
 
-// Gradients of all trained parameters, scaled by this rank's share and summed over ranks.
+// Gradients of all trained parameters, scaled by this rank's share and summed over ranks: on a
+// CUDA backend with NCCL, in place in device memory; otherwise one MPI all-reduce of all
+// gradients packed into one host buffer (one call a step, not one per tensor).
 class GradientReducer {
  public:
-  explicit GradientReducer(nn::Model& m) {
+  GradientReducer(nn::Model& m, dist::Communicator& comm, int gpu) {
     for (nn::Param* p : m.params().all())
       if (p->trainable) params_.push_back(p), total_ += p->numel();
-    flat_.resize(static_cast<size_t>(total_));
+    if (comm.size() > 1 && m.backend().device() == nn::Device::cuda) {
+      if (dist::have_nccl()) {
+        device_ = dist::make_nccl_allreduce(comm, gpu);
+        for (nn::Param* p : params_) device_buffers_.push_back({p->grad_data(), p->numel()});
+      } else if (comm.is_root()) {
+        log::warn("this strata has no NCCL: gradients of the CUDA backend go through host memory and MPI");
+      }
+    }
+    if (!device_) flat_.resize(static_cast<size_t>(total_));
+  }
+  std::string describe(const dist::Communicator& comm) const {
+    if (comm.size() == 1) return "no all-reduce (1 rank)";
+    const int64_t bytes = total_ * static_cast<int64_t>(sizeof(float));
+    return (device_ ? device_->name() : comm.name()) + ", " + std::to_string(bytes) + " bytes a step";
   }
   void allreduce(dist::Communicator& comm, float scale) {
+    if (device_) {
+      device_->scaled_sum(device_buffers_, scale);
+      return;
+    }
     int64_t at = 0;
     for (nn::Param* p : params_) {
       p->backend.download(flat_.data() + at, p->grad_data(), static_cast<size_t>(p->numel()) * sizeof(float));
@@ -99,6 +121,8 @@ class GradientReducer {
   std::vector<nn::Param*> params_;
   int64_t total_ = 0;
   std::vector<float> flat_;
+  std::unique_ptr<dist::DeviceAllreduce> device_;
+  std::vector<dist::DeviceFloats> device_buffers_;
 };
 
 // The training run's position, kept in the checkpoint's metadata.
@@ -117,6 +141,13 @@ void save(const std::string& path, const nn::Model& model, const nn::Adam& adam,
   st.metadata["train.seed"] = std::to_string(o.seed);
   st.metadata["train.data"] = o.data_dir;
   store::write_checkpoint(path, st);
+}
+
+// Ranks on one node share its GPUs round-robin by their local rank.
+int local_gpu() {
+  int gpus = 0;
+  for (const nn::DeviceInfo& d : nn::available_devices()) gpus += d.device == nn::Device::cuda;
+  return gpus > 0 ? dist::local_rank() % gpus : 0;
 }
 
 int64_t meta_int(const nn::ModelState& s, const std::string& key) { return std::stoll(s.meta(key)); }
@@ -177,7 +208,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   comm.barrier();
 
   const nn::Device device = nn::parse_device(o.device);
-  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device);
+  const int gpu = device == nn::Device::cuda ? local_gpu() : 0;
+  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device, gpu);
   nn::Backend& be = *backend;
   nn::ModelConfig cfg = o.model == "sample-fcn" ? nn::sample_fcn_config() : nn::unet_small_config();
   cfg.in_bands = static_cast<int64_t>(d.bands.size());
@@ -228,10 +260,11 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   } else if (o.resume && comm.is_root()) {
     log::info(latest, ": nothing to resume; starting a new run");
   }
+  GradientReducer reducer(*model, comm, gpu);
   if (comm.is_root())
     log::info("train: ", cfg.describe(), ", ", model->params().trainable_count(), " parameters, ", loader.patches(),
               " training patches, global batch ", o.batch * comm.size(), " on ", comm.size(), " rank(s), ",
-              steps_per_epoch, " steps per epoch, ", be.name());
+              steps_per_epoch, " steps per epoch, ", be.name(), "; gradients: ", reducer.describe(comm));
 
   g_stop_signal = 0;
   std::signal(SIGTERM, on_stop_signal);
@@ -241,20 +274,31 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   nn::DeviceBuffer d_dn(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(uint16_t));
   nn::DeviceBuffer d_x(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(float));
   nn::DeviceBuffer d_lab(be, static_cast<size_t>(o.batch * P * P));
-  GradientReducer reducer(*model);
   TrainSummary summary;
+  const double px_per_step = static_cast<double>(o.batch * comm.size() * P * P);
+  // Rank 0 draws a bar on a terminal; elsewhere (a file, a pipe, Slurm) it logs a few lines an epoch.
+  ProgressBar bar(o.epochs, steps_per_epoch, total_steps - pos.global_step,
+                  comm.is_root() && log::level() <= log::Level::info ? stderr : nullptr);
+  StepTimes run_times;
 
   for (; pos.epoch < o.epochs; ++pos.epoch, pos.step_in_epoch = 0) {
     const auto t0 = std::chrono::steady_clock::now();
     loader.start_epoch(pos.epoch, pos.step_in_epoch);
+    bar.start_epoch(pos.epoch, pos.step_in_epoch);
     double loss_sum = 0;
     int64_t loss_n = 0;
+    StepTimes times;
+    PhaseClock clock(times);
     store::Batch b;
     while (loader.next(b)) {
       be.upload(d_dn.as<void>(), b.inputs.data(), b.inputs.size() * sizeof(uint16_t));
       be.normalize_bands(d_dn.as<uint16_t>(), d_x.as<float>(), info.normalization, b.size, P * P);
       be.upload(d_lab.as<void>(), b.labels.data(), b.labels.size());
+      be.synchronize();
+      clock.lap(StepPhase::data);
       float loss = trainer.loss_and_gradients(d_x.as<float>(), d_lab.as<uint8_t>(), b.size, P, P);
+      be.synchronize();
+      clock.lap(StepPhase::compute);
       if (comm.size() > 1) {
         // The loss is a mean over this rank's labelled pixels; weighting each rank's gradient by
         // its share of all labelled pixels makes the sum the gradient of the global mean.
@@ -262,27 +306,39 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
             std::count_if(b.labels.begin(), b.labels.end(), [](uint8_t c) { return c != kIgnoreLabel; }));
         double w[2] = {mine, mine * loss};  // summed: all labelled pixels, and the loss times them
         comm.allreduce_sum(w, 2);
+        clock.lap(StepPhase::wait);  // the first collective after the compute: mostly waiting for the slowest rank
         reducer.allreduce(comm, w[0] > 0 ? static_cast<float>(mine / w[0]) : 0.0f);
         loss = w[0] > 0 ? static_cast<float>(w[1] / w[0]) : 0.0f;
       }
+      clock.lap(StepPhase::allreduce);
       trainer.optimizer().step(sched.at(trainer.optimizer().steps_taken()));
+      be.synchronize();
+      clock.lap(StepPhase::optimizer);
+      ++times.steps;
       ++pos.global_step;
       ++pos.step_in_epoch;
       loss_sum += loss;
       ++loss_n;
       summary.last_loss = loss;
-      if (comm.is_root() && (pos.step_in_epoch % std::max<int64_t>(1, steps_per_epoch / 5) == 0))
+      if (bar.enabled()) {
+        bar.step(loss, px_per_step);
+      } else if (comm.is_root() && (pos.step_in_epoch % std::max<int64_t>(1, steps_per_epoch / 5) == 0)) {
         log::info("epoch ", pos.epoch + 1, "/", o.epochs, " step ", pos.step_in_epoch, "/", steps_per_epoch, " loss ", loss,
                   " lr ", sched.at(trainer.optimizer().steps_taken()));
+      }
+      clock.skip();
 
       int64_t stop = g_stop_signal.load() != 0 || (o.max_steps > 0 && pos.global_step >= o.max_steps);
       if (comm.size() > 1) comm.allreduce_sum(&stop, 1);  // every rank stops at the same step
+      clock.lap(StepPhase::wait);
       const bool periodic = o.checkpoint_every > 0 && pos.global_step % o.checkpoint_every == 0;
       if (stop || periodic) {
         if (comm.is_root()) save(latest, *model, trainer.optimizer(), info, pos, o);
         comm.barrier();
+        clock.skip();
       }
       if (stop) {
+        bar.clear();
         if (comm.is_root())
           log::info(g_stop_signal ? "signal received" : "--max-steps reached", ": stopped at step ", pos.global_step,
                     "; ", latest, " holds the run (continue with --resume)");
@@ -295,6 +351,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    run_times += times;
+    bar.clear();
     const ConfusionMatrix cm = validate_epoch(*model, be, d, info.normalization, o, comm);
     summary.last_validation = cm;
     Position next = pos;
@@ -311,8 +369,9 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
                    {"train_loss", loss_n ? loss_sum / static_cast<double>(loss_n) : 0.0},
                    {"lr", sched.at(trainer.optimizer().steps_taken())},
                    {"seconds", seconds},
-                   {"train_px_per_s", static_cast<double>(loss_n * o.batch * comm.size() * P * P) / seconds},
+                   {"train_px_per_s", static_cast<double>(loss_n) * px_per_step / seconds},
                    {"ranks", comm.size()},
+                   {"step_time", times.to_json()},
                    {"val", json::parse(cm.json())}};
       std::ofstream(metrics_path, std::ios::app) << line.dump() << "\n";
       log::info("epoch ", pos.epoch + 1, "/", o.epochs, ": train loss ", loss_n ? loss_sum / static_cast<double>(loss_n) : 0.0,
@@ -322,6 +381,10 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
     pos.best_miou = next.best_miou;
     summary.epochs_done = pos.epoch + 1;
   }
+  if (comm.is_root() && run_times.steps > 0)
+    log::info("train: ", run_times.steps, " steps in ", run_times.total(), " s, ",
+              run_times.total() > 0 ? static_cast<double>(run_times.steps) * px_per_step / run_times.total() : 0.0,
+              " px/s; time per step (rank 0): ", run_times.describe());
   summary.steps = pos.global_step;
   summary.best_mean_iou = pos.best_miou;
   std::signal(SIGTERM, SIG_DFL);
