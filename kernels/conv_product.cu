@@ -74,14 +74,10 @@ struct StoreNchw {
   __device__ void operator()(int row, int col, float v, int) const { p.store(row, col, v); }
 };
 
-// A(m, pixel) of the weight gradient: a[n][m][p] with pixel = (n, p).
+// A(m, pixel) of the weight gradient.
 struct Activations {
-  const float* a;
-  int m, plane;
-  __device__ float operator()(int row, int pixel) const {
-    const int img = pixel / plane;
-    return a[(img * m + row) * plane + (pixel - img * plane)];
-  }
+  WeightGradProduct p;
+  __device__ float operator()(int row, int col) const { return p.activation(row, col); }
 };
 
 // B(pixel, tap) of the weight gradient: the gather with its axes swapped.
@@ -139,7 +135,7 @@ void weight_grad_product(const Launch& ctx, const WeightGradProduct& p) {
   float* partial = splits == 1 ? p.dw
                                : static_cast<float*>(ctx.workspace->scratch(static_cast<size_t>(splits * slice) *
                                                                              sizeof(float)));
-  sgemm(ctx, rows, cols, depth, splits, Activations{p.a, p.m, p.g.out_h * p.g.out_w}, GatherByPixel{p.g},
+  sgemm(ctx, rows, cols, depth, splits, Activations{p}, GatherByPixel{p.g},
         StorePartial{partial, cols, slice});
   if (splits == 1) return;
   sum_splits_kernel<<<grid_for(slice), kThreads, 0, ctx.stream>>>(partial, splits, slice, p.dw);

@@ -2,8 +2,9 @@
 // The one product behind every convolution: an implicit GEMM (no im2col in memory) whose
 // reduction runs over (input channel, kernel tap) and whose columns are output pixels. The four
 // "conv-like" products of conv2d and conv_transpose2d (forward and input gradient of each) are
-// ConvProducts; the two weight gradients are WeightGradProducts. conv2d.cu and
-// conv_transpose2d.cu only describe which tensor plays which role.
+// ConvProducts; the two weight gradients are WeightGradProducts. conv_roles.h says which tensor
+// plays which role in each. The operand and store functions run on the host too, so that
+// tests/test_conv_roles.cpp checks those roles against the CPU references without a GPU.
 #include <cstdint>
 
 #include "core/host_device.h"
@@ -23,8 +24,7 @@ struct Gather {
   STRATA_HOST_DEVICE int taps() const { return c * k * k; }
   STRATA_HOST_DEVICE int pixels() const { return n * out_h * out_w; }
 
-#ifdef __CUDACC__
-  __device__ __forceinline__ float operator()(int tap, int pixel) const {
+  STRATA_HOST_DEVICE float operator()(int tap, int pixel) const {
     const int kk = k * k, ohw = out_h * out_w;
     const int ci = tap / kk, t = tap - ci * kk, ky = t / k, kx = t - ky * k;
     const int img = pixel / ohw, r = pixel - img * ohw, oy = r / out_w, ox = r - oy * out_w;
@@ -41,7 +41,6 @@ struct Gather {
     if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) return 0.0f;
     return src[((img * c + ci) * in_h + iy) * in_w + ix];
   }
-#endif
 };
 
 // The weight operand of a conv-like product: W(m, tap = (c, t)) = w[m * m_stride + c * c_stride + t],
@@ -50,12 +49,10 @@ struct Gather {
 struct Weights {
   const float* w = nullptr;
   int m_stride = 0, c_stride = 0, kk = 1;
-#ifdef __CUDACC__
-  __device__ __forceinline__ float operator()(int m, int tap) const {
+  STRATA_HOST_DEVICE float operator()(int m, int tap) const {
     const int c = tap / kk;
     return w[m * m_stride + c * c_stride + (tap - c * kk)];
   }
-#endif
 };
 
 // out[n][m][pixel] = bias[m] (or 0) + sum over tap of W(m, tap) * G(tap, (n, pixel)).
@@ -66,13 +63,11 @@ struct ConvProduct {
   float* out = nullptr;          // [g.n][m][g.out_h * g.out_w]
   const float* bias = nullptr;   // [m] or null
 
-#ifdef __CUDACC__
   // Writes the product's (row, col) = (output channel, (n, pixel)) plus the bias.
-  __device__ __forceinline__ void store(int row, int col, float v) const {
+  STRATA_HOST_DEVICE void store(int row, int col, float v) const {
     const int plane = g.out_h * g.out_w, img = col / plane;
     out[(img * m + row) * plane + (col - img * plane)] = v + (bias ? bias[row] : 0.0f);
   }
-#endif
 };
 
 // dw[m][tap] = sum over (n, pixel) of a[n][m][pixel] * G(tap, (n, pixel)); a's pixel grid is g's
@@ -83,6 +78,12 @@ struct WeightGradProduct {
   int m = 1;
   Gather g;
   float* dw = nullptr;  // [m][g.taps()]
+
+  // The left operand at (row, col) = (channel of a, (n, pixel)).
+  STRATA_HOST_DEVICE float activation(int row, int col) const {
+    const int plane = g.out_h * g.out_w, img = col / plane;
+    return a[(img * m + row) * plane + (col - img * plane)];
+  }
 };
 
 // fp32 on CUDA cores, or tf32 / bf16 on tensor cores (conv_tensor_core.cu), by ctx.precision.

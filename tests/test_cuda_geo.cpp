@@ -14,6 +14,7 @@
 #include "kernels/cuda_backend.h"
 #include "kernels/cuda_check.h"
 #include "kernels/geo_kernels.h"
+#include "composite_stacks.h"
 
 namespace strata::geo {
 namespace {
@@ -136,63 +137,19 @@ TEST_F(CudaGeo, DilationEveryShapeAndRadius) {
   EXPECT_THROW(cuda::dilate_mask(d.get(), 2, 2, -1, DilationShape::disk, out.get(), nullptr), Error);
 }
 
-struct StackCase {
-  int64_t dates, bands, height, width;
-  bool masks;
-  double percentile;
-  uint16_t out_nodata;
-};
-
 TEST_F(CudaGeo, CompositeMatchesTheReference) {
-  const StackCase cases[] = {
-      {1, 1, 1, 1, false, 50.0, 0},      {3, 2, 17, 13, true, 50.0, 0},    {10, 13, 9, 31, true, 50.0, 0},
-      {10, 3, 9, 31, true, 0.0, 7},      {10, 3, 9, 31, true, 100.0, 65535}, {11, 3, 9, 31, true, 30.0, 0},
-      {40, 2, 5, 7, true, 50.0, 0},      {255, 1, 2, 3, true, 25.0, 0},    {0, 2, 3, 3, false, 50.0, 0},
-  };
-  for (const StackCase& c : cases) {
-    const int64_t plane = c.height * c.width;
-    const std::string what = std::to_string(c.dates) + " dates x " + std::to_string(c.bands) + " bands, p " +
-                             std::to_string(c.percentile) + ", out_nodata " + std::to_string(c.out_nodata);
-    // Few distinct values, so that ties, nodata and out_nodata occur; every 5th date has no nodata.
-    std::vector<uint16_t> images =
-        random_values<uint16_t>(static_cast<size_t>(c.dates * c.bands * plane), 3 + c.dates, 0, 12);
-    for (uint16_t& v : images) v = v == 12 ? 65535 : v;
-    std::vector<uint8_t> masks = random_values<uint8_t>(static_cast<size_t>(c.dates * plane), 5 + c.dates, 0, 7);
-    if (c.dates > 1)
-      for (int64_t t = 0; t < c.dates; ++t) masks[static_cast<size_t>(t * plane)] = code(MaskCode::cloud);  // k = 0
-    CompositeInput in{c.bands, c.height, c.width, {}, {}, {}};
-    cuda::CompositeStack stack{c.dates, c.bands, c.height, c.width, nullptr, nullptr, {}};
-    for (int64_t t = 0; t < c.dates; ++t) {
-      in.images.push_back(images.data() + t * c.bands * plane);
-      if (c.masks) in.masks.push_back(masks.data() + t * plane);
-      const std::optional<uint16_t> nd = t % 5 == 4 ? std::nullopt : std::optional<uint16_t>(t % 3);
-      in.nodata.push_back(nd);
-      stack.nodata.push_back(nd);
-    }
-    std::vector<uint16_t> want(static_cast<size_t>(c.bands * plane));
-    std::vector<uint8_t> want_count(static_cast<size_t>(plane));
-    composite_reference(in, CompositeParams{c.percentile, c.out_nodata, 1}, CompositeOutput{want.data(), want_count.data()});
-
-    Dev<uint16_t> d_images(images), d_out(want.size());
-    Dev<uint8_t> d_masks(masks), d_count(want_count.size());
-    stack.images = d_images.get();
-    stack.masks = c.masks ? d_masks.get() : nullptr;
-    cuda::composite(stack, c.percentile, c.out_nodata, d_out.get(), d_count.get(), nullptr);
-    EXPECT_TRUE(same(d_out.host(), want)) << what;
-    EXPECT_TRUE(same(d_count.host(), want_count)) << what;
+  for (const test::StackCase& c : test::stack_cases()) {
+    const test::Stack s = test::make_stack(c);
+    Dev<uint16_t> images(s.images), out(s.want.size());
+    Dev<uint8_t> masks(s.masks), count(s.want_count.size());
+    const cuda::CompositeStack stack{c.dates,       c.bands,
+                                     c.height,      c.width,
+                                     images.get(),  c.masks ? masks.get() : nullptr,
+                                     s.nodata};
+    cuda::composite(stack, c.percentile, c.out_nodata, out.get(), count.get(), nullptr);
+    EXPECT_TRUE(same(out.host(), s.want)) << s.what;
+    EXPECT_TRUE(same(count.host(), s.want_count)) << s.what;
   }
-}
-
-TEST_F(CudaGeo, CompositeRefusesWhatTheReferenceRefuses) {
-  Dev<uint16_t> images(16), out(4);
-  Dev<uint8_t> count(4);
-  cuda::CompositeStack s{1, 1, 2, 2, images.get(), nullptr, {}};
-  EXPECT_THROW(cuda::composite(s, 101.0, 0, out.get(), count.get(), nullptr), Error);
-  s.nodata = {std::nullopt, std::nullopt};
-  EXPECT_THROW(cuda::composite(s, 50.0, 0, out.get(), count.get(), nullptr), Error);
-  s.nodata.clear();
-  s.dates = 256;
-  EXPECT_THROW(cuda::composite(s, 50.0, 0, out.get(), count.get(), nullptr), Error);
 }
 
 }  // namespace
