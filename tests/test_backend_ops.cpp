@@ -472,6 +472,14 @@ std::vector<Param> all_params() {
   return out;
 }
 
+TEST(BackendRegistry, PrecisionsByNameAndTheCpuIsFp32Only) {
+  for (ConvPrecision p : {ConvPrecision::fp32, ConvPrecision::tf32, ConvPrecision::bf16})
+    EXPECT_EQ(parse_precision(precision_name(p)), p);
+  EXPECT_THROW(parse_precision("fp16"), UsageError);
+  EXPECT_THROW(make_backend(Device::cpu, 0, ConvPrecision::bf16), UsageError);
+  EXPECT_EQ(make_backend(Device::cpu, 0, ConvPrecision::fp32)->device(), Device::cpu);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllOps, BackendOps, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<Param>& info) {
                            std::string name = device_name(info.param.device);
