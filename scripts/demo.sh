@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: set up, build, and run the main job end to end on built-in data.
-# Today: what was built, a synthetic Sentinel-2 time series with quick-looks, a patch dataset
-# prepared from it on 2 MPI ranks, and a network trained on that dataset on 2 ranks.
+# What was built, a synthetic Sentinel-2 time series with quick-looks, a patch dataset prepared
+# from it on 2 MPI ranks, a network trained on it on 2 ranks, and maps of every date predicted
+# with that network on 2 ranks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/demo}
@@ -26,7 +27,8 @@ mpirun -n 2 $strata prepare --scenes "$out/synth/S2_*.tif" --labels "$labels" \
   --out "$out/dataset" --patch 64 --patches 1000 --write-masks --overwrite
 mpirun -n 2 $strata train --data "$out/dataset" --out "$out/run" --model sample-fcn --epochs 4 --batch 8 \
   --lr 0.01 --overwrite
+mpirun -n 2 $strata predict --model "$out/run/best.h5" --scenes "$out/synth/S2_*.tif" --out "$out/maps" --tile 512
 echo
 echo "demo: synthetic scenes in $out/synth, quick-looks in $out/quicklook, patch dataset in $out/dataset,"
-echo "      model and metrics in $out/run:"
-ls -1 "$out/quicklook" "$out/dataset" "$out/run"
+echo "      model and metrics in $out/run, maps (one VRT per date) in $out/maps:"
+ls -1 "$out/quicklook" "$out/dataset" "$out/run" "$out/maps"

@@ -47,4 +47,18 @@ TEST(Mpi, BroadcastAndAllgather) {
   w.barrier();
 }
 
+TEST(Mpi, WorkCounterHandsOutEveryValueOnce) {
+  auto& w = world();
+  std::vector<int64_t> taken;
+  {
+    auto counter = w.make_counter();
+    for (int64_t v = counter->next(); v < 1000; v = counter->next()) taken.push_back(v);
+  }
+  // Each rank took some values; together exactly 0..999, none twice.
+  std::vector<int64_t> seen(1000, 0);
+  for (int64_t v : taken) seen[static_cast<size_t>(v)] += 1;
+  w.allreduce_sum(seen.data(), 1000);
+  for (int64_t v = 0; v < 1000; ++v) EXPECT_EQ(seen[static_cast<size_t>(v)], 1) << "value " << v;
+}
+
 }  // namespace

@@ -355,5 +355,41 @@ TEST(BadInput, WrongPatchSizeOrLabelsAreErrors) {
   EXPECT_THROW(Trainer(*model, {}, {}, LossConfig{{1.0f, 1.0f}, 0.0f}), Error);  // 2 weights for 4 classes
 }
 
+// An input pixel changes outputs within receptive_radius of it and nowhere else, and the radius
+// is not loose: something changes at its edge (predict's halo relies on both).
+class ReceptiveField : public ::testing::TestWithParam<ModelConfig> {};
+
+TEST_P(ReceptiveField, RadiusBoundsWhereAnInputPixelActs) {
+  auto be = make_cpu_backend();
+  const ModelConfig c = GetParam();
+  auto model = make_model(*be, c, 3);
+  const int64_t size = 96, r = receptive_radius(c), at = 45;  // an odd spot: inside a pooling cell
+  std::vector<float> x = random_floats(c.in_bands * size * size, 1);
+  auto logits = [&](const std::vector<float>& in) {
+    const Act y = model->forward(in.data(), 1, size, size, false);
+    return std::vector<float>(y.data, y.data + y.numel());
+  };
+  const std::vector<float> base = logits(x);
+  for (int64_t b = 0; b < c.in_bands; ++b) x[static_cast<size_t>((b * size + at) * size + at)] += 3.0f;
+  const std::vector<float> moved = logits(x);
+  int64_t reach = 0;
+  for (int64_t k = 0; k < c.classes; ++k)
+    for (int64_t y = 0; y < size; ++y)
+      for (int64_t xx = 0; xx < size; ++xx) {
+        const size_t i = static_cast<size_t>((k * size + y) * size + xx);
+        if (moved[i] != base[i]) reach = std::max({reach, std::abs(y - at), std::abs(xx - at)});
+      }
+  EXPECT_LE(reach, r) << c.describe();
+  EXPECT_GE(reach, r - spatial_multiple(c)) << c.describe() << ": the radius is loose";
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ReceptiveField,
+                         ::testing::Values(sample_fcn_config(), ModelConfig{"unet-small", 3, 9, {4, 6, 8}},
+                                           ModelConfig{"unet-small", 3, 9, {4, 6}}),
+                         [](const auto& info) {
+                           return info.param.arch == "sample-fcn" ? std::string("sample_fcn")
+                                                                  : "unet_depth" + std::to_string(info.param.widths.size());
+                         });
+
 }  // namespace
 }  // namespace strata::nn

@@ -7,6 +7,7 @@ int cmd_info(int argc, char** argv);
 int cmd_render(int argc, char** argv);
 int cmd_labels(int argc, char** argv);
 int cmd_prepare(int argc, char** argv);
+int cmd_predict(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 

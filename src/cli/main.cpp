@@ -23,6 +23,7 @@ struct Command {
 const Command kCommands[] = {
     {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
+    {"predict", strata::cli::cmd_predict, "checkpoint + scenes -> tiled probability/label COGs and a VRT (MPI, incremental)"},
     {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
     {"render", strata::cli::cmd_render, "quick-look PNG of a scene (true colour) or a label raster (palette)"},
     {"train", strata::cli::cmd_train, "data-parallel training from a prepared dataset (MPI), checkpoints, resume"},

@@ -8,6 +8,14 @@
 
 namespace strata::dist {
 
+// A job-wide counter: next() returns 0, 1, 2, ... across all ranks, each value once. Ranks that
+// take work items by it share the work dynamically, with no rank waiting on a dispatcher.
+class WorkCounter {
+ public:
+  virtual ~WorkCounter() = default;
+  virtual int64_t next() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -22,6 +30,8 @@ class Communicator {
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;
   // Every rank's string, in rank order, on every rank.
   virtual std::vector<std::string> allgather(const std::string& mine) = 0;
+  // Collective: every rank creates it, and destroys it, at the same point.
+  virtual std::unique_ptr<WorkCounter> make_counter() = 0;
 
   bool is_root() const { return rank() == 0; }
 };

@@ -39,6 +39,38 @@ void finalize_at_exit() {
   if (initialized && !finalized) MPI_Finalize();
 }
 
+// One int64 in an MPI window on rank 0, advanced with MPI_Fetch_and_op under a shared lock:
+// passive-target atomics, so rank 0 serves the counter while it computes (shared memory on one
+// node, network atomics across nodes with UCX).
+class MpiCounter final : public WorkCounter {
+ public:
+  MpiCounter(int rank) {
+    const MPI_Aint bytes = rank == 0 ? sizeof(int64_t) : 0;
+    STRATA_MPI_CHECK(MPI_Win_allocate(bytes, sizeof(int64_t), MPI_INFO_NULL, MPI_COMM_WORLD, &base_, &win_));
+    STRATA_MPI_CHECK(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
+    if (rank == 0) {
+      STRATA_MPI_CHECK(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win_));
+      *base_ = 0;
+      STRATA_MPI_CHECK(MPI_Win_unlock(0, win_));
+    }
+    STRATA_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+  }
+  ~MpiCounter() override { MPI_Win_free(&win_); }
+
+  int64_t next() override {
+    const int64_t one = 1;
+    int64_t value = 0;
+    STRATA_MPI_CHECK(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_));
+    STRATA_MPI_CHECK(MPI_Fetch_and_op(&one, &value, MPI_INT64_T, 0, 0, MPI_SUM, win_));
+    STRATA_MPI_CHECK(MPI_Win_unlock(0, win_));
+    return value;
+  }
+
+ private:
+  int64_t* base_ = nullptr;
+  MPI_Win win_ = MPI_WIN_NULL;
+};
+
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator() {
@@ -94,6 +126,8 @@ class MpiCommunicator final : public Communicator {
       out.push_back(all.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]), static_cast<size_t>(lens[static_cast<size_t>(r)])));
     return out;
   }
+
+  std::unique_ptr<WorkCounter> make_counter() override { return std::make_unique<MpiCounter>(rank_); }
 
  private:
   template <class T>

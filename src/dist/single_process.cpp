@@ -5,6 +5,14 @@
 namespace strata::dist {
 namespace {
 
+class LocalCounter final : public WorkCounter {
+ public:
+  int64_t next() override { return value_++; }
+
+ private:
+  int64_t value_ = 0;
+};
+
 class SingleProcess final : public Communicator {
  public:
   int rank() const override { return 0; }
@@ -16,6 +24,7 @@ class SingleProcess final : public Communicator {
   void allreduce_sum(int64_t*, int64_t) override {}
   void broadcast(void*, int64_t, int) override {}
   std::vector<std::string> allgather(const std::string& mine) override { return {mine}; }
+  std::unique_ptr<WorkCounter> make_counter() override { return std::make_unique<LocalCounter>(); }
 };
 
 }  // namespace

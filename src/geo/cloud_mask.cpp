@@ -78,7 +78,9 @@ MaskSource choose_mask_source(const uint16_t* qa60, const uint8_t* scl, int64_t 
 MaskSource cloud_mask(const MaskInputs& inputs, int64_t width, int64_t height, const MaskOptions& options,
                       uint8_t* out) {
   const int64_t n = checked_mul(width, height);
-  const MaskSource source = choose_mask_source(inputs.qa60, inputs.scl, n);
+  const MaskSource source = inputs.source ? *inputs.source : choose_mask_source(inputs.qa60, inputs.scl, n);
+  if ((source == MaskSource::qa60 && !inputs.qa60) || (source == MaskSource::scl && !inputs.scl))
+    throw Error(std::string("cloud mask: ") + mask_source_name(source) + " chosen but not given");
   std::vector<uint8_t> raw(static_cast<size_t>(n));
   switch (source) {
     case MaskSource::qa60: cloud_mask_qa60_reference(inputs.qa60, n, raw.data()); break;

@@ -8,6 +8,7 @@
 // plain loop the compiler vectorises (~200 Mpx/s on one core, docs/performance.md), so it needs no
 // fast path.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/mask_rules.h"
@@ -85,6 +86,9 @@ struct MaskInputs {
   const uint16_t* qa60 = nullptr;  // [h][w] or nullptr
   const uint8_t* scl = nullptr;    // [h][w] or nullptr
   SpectralBands spectral;          // needed only when neither QA60 nor SCL is usable
+  // The source decided for the whole scene (pipeline::SceneStack does, so a window's mask does
+  // not depend on where the window lies); empty: choose_mask_source on these pixels.
+  std::optional<MaskSource> source;
 };
 struct MaskOptions {
   SpectralParams spectral;

@@ -14,6 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/checked.h"
+#include "core/classes.h"
 #include "core/error.h"
 #include "geo/gdal_error.h"
 
@@ -377,6 +378,15 @@ void Raster::read_onto(const std::vector<int>& bands, const Grid& target, const 
                     path_);
 }
 
+std::vector<RGBA> dynamic_world_color_table() {
+  std::vector<RGBA> t(256, RGBA{0, 0, 0, 0});
+  for (int c = 0; c < kNumClasses; ++c) {
+    const auto& p = class_palette()[static_cast<size_t>(c)];
+    t[static_cast<size_t>(c)] = {p[0], p[1], p[2], 255};
+  }
+  return t;
+}
+
 // ---------------------------------------------------------------------------------------------
 // RasterWriter
 
@@ -395,6 +405,10 @@ void set_band_properties(GDALDataset* ds, const WriteOptions& o, const std::stri
     GDALRasterBand* band = ds->GetRasterBand(b + 1);
     if (static_cast<size_t>(b) < o.band_descriptions.size()) band->SetDescription(o.band_descriptions[static_cast<size_t>(b)].c_str());
     if (o.nodata) STRATA_GDAL_CHECK(band->SetNoDataValue(*o.nodata), path);
+    if (static_cast<size_t>(b) < o.band_scales.size()) {
+      STRATA_GDAL_CHECK(band->SetScale(o.band_scales[static_cast<size_t>(b)]), path);
+      STRATA_GDAL_CHECK(band->SetOffset(0.0), path);
+    }
     if (static_cast<size_t>(b) < o.band_metadata.size())
       for (const auto& [k, v] : o.band_metadata[static_cast<size_t>(b)])
         STRATA_GDAL_CHECK(band->SetMetadataItem(k.c_str(), v.c_str()), path);

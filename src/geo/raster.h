@@ -30,6 +30,10 @@ struct RGBA {
   uint8_t r = 0, g = 0, b = 0, a = 255;
 };
 
+// Dynamic World's palette as a 256-entry colour table: classes 0..8 in their colours, the rest
+// (255 = no data) transparent.
+std::vector<RGBA> dynamic_world_color_table();
+
 class Raster {
  public:
   // Throws Error("PATH: cannot open as a raster: <GDAL message>").
@@ -81,7 +85,8 @@ struct WriteOptions {
   bool overviews = false;            // internal overviews on a plain GeoTIFF
   bool sparse = false;               // blocks never written take no space and read as nodata
   Resampling overview_resampling = Resampling::average;
-  std::vector<RGBA> color_table;     // applied to band 0 (labels)
+  std::vector<RGBA> color_table;     // applied to band 0 (labels; GeoTIFF allows no other band)
+  std::vector<double> band_scales;   // per band: GDAL scale (value = stored * scale), or empty
   std::map<std::string, std::string> metadata;  // dataset-level items
   std::vector<std::map<std::string, std::string>> band_metadata;  // per band, or empty
 };

@@ -29,6 +29,24 @@ std::string ModelConfig::describe() const {
          ")";
 }
 
+int64_t receptive_radius(const ModelConfig& c) {
+  c.validate();
+  if (c.arch == "sample-fcn") return 2 + 2;  // 5x5 conv, 5x5 transposed conv, 1x1 head
+  // unet-small: a ConvBlock (two 3x3 convs) at scale s reaches 2s further; a 2x2 pool or a 2x2
+  // stride-2 transposed conv between scales s and 2s moves by up to s more (where the pixel
+  // sits in its cell).
+  const auto depth = static_cast<int64_t>(c.widths.size());
+  int64_t r = 0;
+  for (int64_t i = 0; i < depth; ++i) r += 2 << i;            // encoder blocks
+  for (int64_t j = 0; j + 1 < depth; ++j) r += (2 << j) + 2 * (int64_t{1} << j);  // pool + up + decoder block
+  return r;
+}
+
+int64_t spatial_multiple(const ModelConfig& c) {
+  c.validate();
+  return c.arch == "unet-small" ? int64_t{1} << (c.widths.size() - 1) : 1;
+}
+
 std::unique_ptr<Model> make_model(Backend& be, const ModelConfig& config, uint64_t seed) {
   config.validate();
   if (config.arch == "sample-fcn") return make_sample_fcn(be, config, seed);

@@ -27,6 +27,13 @@ struct ModelConfig {
 ModelConfig sample_fcn_config();   // the Dynamic World sample FCN, 23,401 parameters
 ModelConfig unet_small_config();   // about 470k parameters
 
+// How far (in input pixels) an output pixel can see: outside this radius nothing changes it.
+// Tiled inference with a halo of at least this many pixels equals whole-image inference.
+int64_t receptive_radius(const ModelConfig& config);
+// Input heights and widths (and, for tiled inference, tile origins) must be multiples of this:
+// 2^(depth-1) for unet-small, whose pooling cells must line up across tiles; 1 for sample-fcn.
+int64_t spatial_multiple(const ModelConfig& config);
+
 class Model {
  public:
   virtual ~Model() = default;

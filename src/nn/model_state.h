@@ -52,6 +52,11 @@ void load_weights(Model& model, const ModelState& state);
 void load_optimizer(Adam& adam, const ModelState& state);
 void load_rng(std::mt19937_64& rng, const ModelState& state);
 
+// What decides the model's predictions: architecture, normalisation, band and class names and
+// every tensor but the optimiser's moments, hashed (FNV-1a 64, 16 hex digits). Two checkpoints
+// with the same hash predict the same bytes; predict uses it to skip work already done.
+std::string prediction_hash(const ModelState& state);
+
 // A model built from the state's architecture with the state's weights.
 std::unique_ptr<Model> model_from_state(Backend& be, const ModelState& state);
 

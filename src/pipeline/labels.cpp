@@ -23,7 +23,7 @@ LabelsResult convert_labels(const LabelsOptions& o) {
   wo.nodata = kIgnoreLabel;
   wo.band_descriptions = {"label"};
   wo.overview_resampling = geo::Resampling::mode;
-  for (const auto& c : class_palette()) wo.color_table.push_back({c[0], c[1], c[2], 255});
+  wo.color_table = geo::dynamic_world_color_table();
   wo.metadata = {{"SOURCE", o.input}, {"LABEL_SCHEME", scheme.source()}};
   for (int c = 0; c < kNumClasses; ++c) wo.metadata["CLASS_" + std::to_string(c)] = class_names()[static_cast<size_t>(c)];
 

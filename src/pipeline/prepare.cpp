@@ -31,17 +31,6 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Options and the run's identity
 
-double composite_percentile(const std::string& mode) {
-  if (mode == "median") return 50.0;
-  if (mode == "none") return -1.0;
-  if (mode.size() > 1 && mode[0] == 'p') {
-    char* end = nullptr;
-    const double p = std::strtod(mode.c_str() + 1, &end);
-    if (*end == '\0' && p >= 0 && p <= 100) return p;
-  }
-  throw UsageError("--composite must be median, none or pNN (a percentile, e.g. p25), not '" + mode + "'");
-}
-
 void validate(const PrepareOptions& o) {
   if (o.scenes.empty()) throw UsageError("strata prepare: --scenes is required");
   if (o.labels.empty()) throw UsageError("strata prepare: --labels is required");

@@ -1,6 +1,8 @@
 #include "pipeline/scene_stack.h"
 
 #include <algorithm>
+#include <mutex>
+#include <cstdlib>
 
 #include "core/checked.h"
 #include "core/error.h"
@@ -15,19 +17,53 @@ struct SceneStack::Opened {
   std::optional<geo::Raster> qa_file;  // the _QA sibling
   int qa60_band = -1, scl_band = -1;    // in the scene itself, or else in qa_file
   bool qa_in_scene = false;
+  // Decided once per scene, on first use (a scan of QA60 may be needed).
+  std::once_flag source_once;
+  geo::MaskSource source = geo::MaskSource::spectral;
+
+  const geo::Raster& qa_raster() const { return qa_in_scene ? scene.raster() : *qa_file; }
 };
 
 namespace {
 
 const std::vector<std::string> kSpectralTestBands = {"B2", "B3", "B4", "B8", "B10", "B11", "B12"};
 
+// The mask source of a whole scene, with choose_mask_source's rule: QA60 when it is populated
+// anywhere in the scene (bit 10 or 11), else SCL, else the spectral test. QA60 is scanned on its
+// own grid (60 m in real products), in strips, stopping at the first flagged pixel.
+geo::MaskSource scene_mask_source(const geo::Raster& qa, int qa60_band, int scl_band) {
+  if (qa60_band >= 0) {
+    const geo::Grid& g = qa.grid();
+    const int64_t rows = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, g.width));
+    std::vector<uint16_t> strip;
+    for (int64_t y = 0; y < g.height; y += rows) {
+      const geo::Window w{0, y, g.width, std::min(rows, g.height - y)};
+      strip.resize(static_cast<size_t>(w.pixels()));
+      qa.read<uint16_t>({qa60_band}, w, strip.data());
+      if (geo::choose_mask_source(strip.data(), nullptr, w.pixels()) == geo::MaskSource::qa60) return geo::MaskSource::qa60;
+    }
+  }
+  return scl_band >= 0 ? geo::MaskSource::scl : geo::MaskSource::spectral;
+}
+
 }  // namespace
+
+double composite_percentile(const std::string& mode) {
+  if (mode == "median") return 50.0;
+  if (mode == "none") return -1.0;
+  if (mode.size() > 1 && mode[0] == 'p') {
+    char* end = nullptr;
+    const double p = std::strtod(mode.c_str() + 1, &end);
+    if (*end == '\0' && p >= 0 && p <= 100) return p;
+  }
+  throw UsageError("--composite must be median, none or pNN (a percentile, e.g. p25), not '" + mode + "'");
+}
 
 SceneStack::SceneStack(std::vector<SceneInput> inputs, StackOptions options)
     : inputs_(std::move(inputs)), options_(std::move(options)) {
   if (inputs_.empty()) throw Error("no scenes to read");
   for (const SceneInput& in : inputs_) {
-    auto o = std::make_unique<Opened>(Opened{geo::Scene::open(in.path, options_.scene), std::nullopt, -1, -1, false});
+    auto o = std::make_unique<Opened>(geo::Scene::open(in.path, options_.scene));
     if (options_.bands.empty()) options_.bands = o->scene.band_names();
     for (const std::string& b : options_.bands)
       if (!o->scene.has_band(b))
@@ -100,22 +136,26 @@ SceneWindow SceneStack::read_exact(int64_t index, const geo::Window& w) const {
   };
   read_bands(options_.bands, out.dn);
 
+  Opened& mutable_o = *scenes_[static_cast<size_t>(index)];
+  std::call_once(mutable_o.source_once, [&] {
+    if (o.qa60_band >= 0 || o.scl_band >= 0) mutable_o.source = scene_mask_source(o.qa_raster(), o.qa60_band, o.scl_band);
+  });
   geo::MaskInputs mi;
+  mi.source = o.source;
   std::vector<uint16_t> qa60;
   std::vector<uint8_t> scl;
-  const geo::Raster& qa_raster = o.qa_in_scene ? o.scene.raster() : *o.qa_file;
-  if (o.qa60_band >= 0) {
+  if (o.source == geo::MaskSource::qa60) {
     qa60.resize(static_cast<size_t>(n));
-    qa_raster.read_onto<uint16_t>({o.qa60_band}, ref, w, qa60.data(), geo::Resampling::nearest, 0);
+    o.qa_raster().read_onto<uint16_t>({o.qa60_band}, ref, w, qa60.data(), geo::Resampling::nearest, 0);
     mi.qa60 = qa60.data();
   }
-  if (o.scl_band >= 0) {
+  if (o.source == geo::MaskSource::scl) {
     scl.resize(static_cast<size_t>(n));
-    qa_raster.read_onto<uint8_t>({o.scl_band}, ref, w, scl.data(), geo::Resampling::nearest, 0);
+    o.qa_raster().read_onto<uint8_t>({o.scl_band}, ref, w, scl.data(), geo::Resampling::nearest, 0);
     mi.scl = scl.data();
   }
   std::vector<uint16_t> spectral;
-  if (geo::choose_mask_source(mi.qa60, mi.scl, n) == geo::MaskSource::spectral) {
+  if (o.source == geo::MaskSource::spectral) {
     std::vector<std::string> have;
     for (const auto& b : kSpectralTestBands)
       if (o.scene.has_band(b)) have.push_back(b);

@@ -30,6 +30,9 @@ struct SceneWindow {
   geo::MaskSource source = geo::MaskSource::spectral;
 };
 
+// --composite: "median" -> 50, "pNN" -> NN, "none" -> -1 (no composite: each scene alone).
+double composite_percentile(const std::string& mode);
+
 class SceneStack {
  public:
   // Opens every scene (and its QA sibling), checks each has the output bands. The reference

@@ -36,14 +36,6 @@ std::vector<geo::RGBA> worldcover_palette() {
   return t;
 }
 
-std::vector<geo::RGBA> dynamic_world_palette() {
-  std::vector<geo::RGBA> t(256, geo::RGBA{0, 0, 0, 0});
-  for (int c = 0; c < kNumClasses; ++c) {
-    const auto& p = class_palette()[static_cast<size_t>(c)];
-    t[static_cast<size_t>(c)] = {p[0], p[1], p[2], 255};
-  }
-  return t;
-}
 
 // A north-up UTM grid at 10 m: a European zone from the seed unless given; the corner on the 10 m
 // lattice, in the northern mid-latitudes where the phenology of geo/synth belongs.
@@ -179,7 +171,7 @@ SynthResult run_synth(const SynthOptions& o) {
   label_opts.type = geo::DataType::u8;
   label_opts.band_descriptions = {"label"};
   label_opts.nodata = kIgnoreLabel;
-  label_opts.color_table = dynamic_world_palette();
+  label_opts.color_table = geo::dynamic_world_color_table();
   label_opts.metadata = {{"STRATA_SYNTHETIC", "1"}};
   for (int c = 0; c < kNumClasses; ++c) label_opts.metadata["CLASS_" + std::to_string(c)] = class_names()[static_cast<size_t>(c)];
   geo::WriteOptions wc_opts = label_opts;

@@ -9,6 +9,7 @@
 #   3. train.sbatch on that dataset, 2 ranks, warned with USR1 while training -> checkpoint,
 #      requeue, resume, COMPLETED 0:0 (or, with a strata that has no train command, FAILED
 #      with the job script's message).
+#   4. predict.sbatch with that model on 2 ranks -> a VRT per scene.
 # Exit 77 (ctest: skipped) where Slurm/munge are not installed or we are not root, unless
 # STRATA_REQUIRE_SLURM=1 (CI), where that is a failure. STRATA_KEEP_TEST_DIR=1 keeps the
 # temporary directory (cluster logs, job logs, outputs) even when the test passes.
@@ -142,6 +143,17 @@ if "$strata" train --help >/dev/null 2>&1; then
   done
   [[ -s RUN/latest.h5 && $(grep -c '"epoch"' RUN/metrics.jsonl) -eq $epochs ]] ||
     fail "RUN/latest.h5 missing or metrics.jsonl does not hold $epochs epochs"
+
+  # 4. predict.sbatch: the trained model maps every scene on 2 ranks sharing the tiles.
+  t=$(secs)
+  job=$(sbatch --parsable -n 2 -o 'job-%j.out' "$src/slurm/predict.sbatch" \
+    --model RUN/latest.h5 --scenes 'D/S2_*.tif' --out MAPS --tile 64)
+  wait_job "$job" COMPLETED 0:0
+  echo "predict job: submit -> done in $(elapsed "$t") s"
+  out=$(cat "job-$job.out")
+  [[ $out == *"2 rank(s)"* && $out == *" 0 already current"* ]] || { echo "$out" >&2; fail "the predict log is not of a 2-rank first run"; }
+  n_scenes=$(ls D/S2_*.tif | grep -vc _QA)
+  [[ $(ls MAPS/*.vrt | wc -l) -eq $n_scenes && -s MAPS/predict.json ]] || fail "predict.sbatch did not write a VRT per scene"
 else
   job=$(sbatch --parsable -n 1 -o 'job-%j.out' "$src/slurm/train.sbatch" --config none.toml)
   wait_job "$job" FAILED 1:0
