@@ -1,10 +1,12 @@
 #include "kernels/cuda_backend.h"
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "kernels/cuda_check.h"
-#include "kernels/normalize_bands.cuh"
+#include "kernels/device_arena.h"
+#include "kernels/ops.cuh"
 
 #ifdef STRATA_HAVE_CUDNN
 #include <cudnn.h>
@@ -13,8 +15,16 @@
 namespace strata::cuda {
 
 void throw_cuda_error(cudaError_t err, const char* statement, const char* file, int line) {
-  throw Error(std::string("CUDA call failed: ") + statement + " at " + file + ":" + std::to_string(line) + ": " +
-              cudaGetErrorName(err) + ": " + cudaGetErrorString(err));
+  std::string message = "CUDA call failed: ";
+  message += statement;
+  message += " at ";
+  message += file;
+  message += ":";
+  message += std::to_string(line);
+  message += ": ";
+  message += cudaGetErrorName(err);
+  message += ": ";
+  throw Error(message += cudaGetErrorString(err));
 }
 
 namespace {
@@ -27,24 +37,32 @@ std::string describe(int index) {
   return std::string(p.name) + ", sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " + mem;
 }
 
-class CudaBackend final : public nn::Backend {
+// Every op validates its shape as the CPU reference does (same errors), then queues its
+// kernels on the backend's one stream. Only ops that return a value to the host (cross-entropy,
+// the non-finite count) and the copies synchronise.
+class CudaBackend final : public nn::Backend, private Workspace {
  public:
-  explicit CudaBackend(int index) : index_(index) {
+  CudaBackend(int index, nn::ConvPrecision precision) : index_(index), precision_(precision) {
     STRATA_CUDA_CHECK(cudaSetDevice(index_));
     STRATA_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    STRATA_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count_, cudaDevAttrMultiProcessorCount, index_));
     description_ = describe(index_);
   }
-  ~CudaBackend() override { cudaStreamDestroy(stream_); }
+  ~CudaBackend() override {
+    // Queued work may still use arena memory; finish it before the arena frees everything.
+    (void)cudaStreamSynchronize(stream_);
+    (void)cudaStreamDestroy(stream_);
+  }
 
   nn::Device device() const override { return nn::Device::cuda; }
-  std::string name() const override { return "cuda:" + std::to_string(index_) + " (" + description_ + ")"; }
-
-  void* allocate(size_t bytes) override {
-    void* p = nullptr;
-    STRATA_CUDA_CHECK(cudaMalloc(&p, bytes == 0 ? 1 : bytes));
-    return p;
+  std::string name() const override {
+    std::string n = "cuda:" + std::to_string(index_) + " (" + description_;
+    if (precision_ != nn::ConvPrecision::fp32) n += "; " + nn::precision_name(precision_) + " convolutions";
+    return n + ")";
   }
-  void release(void* ptr) noexcept override { cudaFree(ptr); }
+
+  void* allocate(size_t bytes) override { return arena_.allocate(bytes); }
+  void release(void* ptr) noexcept override { arena_.release(ptr); }
   void upload(void* dst, const void* src, size_t bytes) override {
     STRATA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
     STRATA_CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -54,23 +72,126 @@ class CudaBackend final : public nn::Backend {
     STRATA_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
   void synchronize() override { STRATA_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  int64_t allocation_count() const override { return arena_.allocation_count(); }
 
   void normalize_bands(const uint16_t* dn, float* out, const nn::BandNormalization& norm, int64_t batch,
                        int64_t pixels) override {
     norm.validate();
-    const int64_t bands = norm.bands();
     std::vector<float> params(norm.a);
     params.insert(params.end(), norm.b.begin(), norm.b.end());
     nn::DeviceBuffer d_params(*this, params.size() * sizeof(float));
     upload(d_params.as<void>(), params.data(), d_params.bytes());
-    cuda::normalize_bands(dn, out, norm.mode, d_params.as<float>(), batch, bands, pixels, stream_);
-    synchronize();  // d_params dies at scope end
+    // d_params goes back to the arena at scope end while the kernel may still be queued: only
+    // work queued after it can reuse the block (device_arena.h).
+    cuda::normalize_bands(ctx(), dn, out, norm.mode, d_params.as<float>(), batch, norm.bands(), pixels);
   }
 
+  void conv2d_forward(const nn::Conv2dShape& s, const float* x, const float* w, const float* b, float* y) override {
+    s.validate();
+    cuda::conv2d_forward(ctx(), s, x, w, b, y);
+  }
+  void conv2d_backward(const nn::Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx,
+                       float* dw, float* db) override {
+    s.validate();
+    cuda::conv2d_backward(ctx(), s, x, w, dy, dx, dw, db);
+  }
+  void conv_transpose2d_forward(const nn::ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
+                                float* y) override {
+    s.validate();
+    cuda::conv_transpose2d_forward(ctx(), s, x, w, b, y);
+  }
+  void conv_transpose2d_backward(const nn::ConvTranspose2dShape& s, const float* x, const float* w, const float* dy,
+                                 float* dx, float* dw, float* db) override {
+    s.validate();
+    cuda::conv_transpose2d_backward(ctx(), s, x, w, dy, dx, dw, db);
+  }
+  void batch_norm_forward_train(const nn::BatchNormShape& s, const float* x, const float* gamma, const float* beta,
+                                float* running_mean, float* running_var, float* y, float* save_mean,
+                                float* save_invstd) override {
+    s.validate();
+    cuda::batch_norm_forward_train(ctx(), s, x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd);
+  }
+  void batch_norm_forward_eval(const nn::BatchNormShape& s, const float* x, const float* gamma, const float* beta,
+                               const float* running_mean, const float* running_var, float* y) override {
+    s.validate();
+    cuda::batch_norm_forward_eval(ctx(), s, x, gamma, beta, running_mean, running_var, y);
+  }
+  void batch_norm_backward(const nn::BatchNormShape& s, const float* x, const float* gamma, const float* save_mean,
+                           const float* save_invstd, const float* dy, float* dx, float* dgamma,
+                           float* dbeta) override {
+    s.validate();
+    cuda::batch_norm_backward(ctx(), s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+  }
+  void batch_norm_fold(const nn::BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
+                       const float* beta, const float* running_mean, const float* running_var, float* w_out,
+                       float* b_out) override {
+    check(s.c > 0 && per_channel > 0 && s.eps > 0.0f, "batch_norm_fold: need channels, weights and eps > 0");
+    cuda::batch_norm_fold(ctx(), s, w, per_channel, gamma, beta, running_mean, running_var, w_out, b_out);
+  }
+  void relu_forward(const float* x, float* y, int64_t count) override { cuda::relu_forward(ctx(), x, y, count); }
+  void relu_backward(const float* y, const float* dy, float* dx, int64_t count) override {
+    cuda::relu_backward(ctx(), y, dy, dx, count);
+  }
+  void max_pool2x2_forward(const nn::PoolShape& s, const float* x, float* y) override {
+    s.validate();
+    cuda::max_pool2x2_forward(ctx(), s, x, y);
+  }
+  void max_pool2x2_backward(const nn::PoolShape& s, const float* x, const float* dy, float* dx) override {
+    s.validate();
+    cuda::max_pool2x2_backward(ctx(), s, x, dy, dx);
+  }
+  void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
+                               int64_t hw) override {
+    cuda::concat_channels_forward(ctx(), a, b, y, n, ca, cb, hw);
+  }
+  void concat_channels_backward(const float* dy, float* da, float* db, int64_t n, int64_t ca, int64_t cb,
+                                int64_t hw) override {
+    cuda::concat_channels_backward(ctx(), dy, da, db, n, ca, cb, hw);
+  }
+  void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) override {
+    cuda::upsample2x_forward(ctx(), x, y, planes, h, w);
+  }
+  void upsample2x_backward(const float* dy, float* dx, int64_t planes, int64_t h, int64_t w) override {
+    cuda::upsample2x_backward(ctx(), dy, dx, planes, h, w);
+  }
+  void softmax_channels(const float* x, float* y, int64_t n, int64_t c, int64_t hw) override {
+    cuda::softmax_channels(ctx(), x, y, n, c, hw);
+  }
+  float cross_entropy(const nn::CrossEntropyShape& s, const float* logits, const uint8_t* labels,
+                      const float* class_weights, float* dlogits) override {
+    s.validate();
+    return cuda::cross_entropy(ctx(), s, logits, labels, class_weights, dlogits);
+  }
+  void adam_step(const nn::AdamHyper& h, float* param, const float* grad, float* m, float* v,
+                 int64_t count) override {
+    h.validate();
+    cuda::adam_step(ctx(), h, param, grad, m, v, count);
+  }
+  void fill(float* y, float value, int64_t count) override { cuda::fill(ctx(), y, value, count); }
+  void add_inplace(float* y, const float* x, int64_t count) override { cuda::add_inplace(ctx(), y, x, count); }
+  int64_t count_nonfinite(const float* x, int64_t count) override { return cuda::count_nonfinite(ctx(), x, count); }
+
  private:
+  Launch ctx() { return {stream_, sm_count_, precision_, this}; }
+  // Workspace: one grow-only block from the arena for the ops' partial sums and split products.
+  void* scratch(size_t bytes) override {
+    if (bytes > scratch_bytes_) {
+      arena_.release(scratch_);  // queued users of the old block run first: stream order
+      scratch_ = nullptr;
+      scratch_ = arena_.allocate(bytes);
+      scratch_bytes_ = bytes;
+    }
+    return scratch_;
+  }
+
   int index_;
+  nn::ConvPrecision precision_;
+  DeviceArena arena_;  // declared before the stream: destroyed after it
   cudaStream_t stream_{};
+  int sm_count_ = 1;
   std::string description_;
+  void* scratch_ = nullptr;
+  size_t scratch_bytes_ = 0;
 };
 
 }  // namespace
@@ -86,7 +207,7 @@ std::vector<DeviceDescription> list_devices() {
   return out;
 }
 
-std::unique_ptr<nn::Backend> make_cuda_backend(int index) {
+std::unique_ptr<nn::Backend> make_cuda_backend(int index, nn::ConvPrecision precision) {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess || count == 0) {
@@ -97,7 +218,7 @@ std::unique_ptr<nn::Backend> make_cuda_backend(int index) {
   if (index < 0 || index >= count)
     throw Error("--device cuda: device index " + std::to_string(index) + " out of range (" + std::to_string(count) +
                 " device(s))");
-  return std::make_unique<CudaBackend>(index);
+  return std::make_unique<CudaBackend>(index, precision);
 }
 
 std::string runtime_version_string() {

@@ -1,5 +1,7 @@
 #pragma once
-// The CUDA backend: the same Backend interface as the CPU, backed by the kernels in this folder.
+// The CUDA backend: the same Backend interface as the CPU, backed by the kernels in this folder
+// (one op per .cu, declared in ops.cuh). Device memory comes from a caching arena
+// (device_arena.h): after the first step of a shape, a training step makes no cudaMalloc.
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,7 +17,10 @@ struct DeviceDescription {
 
 // Empty when there is no driver or no GPU (never throws for that).
 std::vector<DeviceDescription> list_devices();
-std::unique_ptr<nn::Backend> make_cuda_backend(int index);
+// precision: fp32 runs every convolution on CUDA cores; tf32 / bf16 run the conv-like products
+// (forward and input gradient of conv2d and conv_transpose2d) on tensor cores with fp32
+// accumulation; weight gradients and all other ops stay fp32.
+std::unique_ptr<nn::Backend> make_cuda_backend(int index, nn::ConvPrecision precision = nn::ConvPrecision::fp32);
 std::string runtime_version_string();
 std::string cudnn_version_string();
 

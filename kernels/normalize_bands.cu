@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "kernels/cuda_check.h"
-#include "kernels/normalize_bands.cuh"
+#include "kernels/ops.cuh"
 
 namespace strata::cuda {
 namespace {
@@ -34,8 +34,9 @@ __global__ void normalize_bands_kernel(const uint16_t* __restrict__ dn, float* _
 
 }  // namespace
 
-void normalize_bands(const uint16_t* dn, float* out, nn::NormalizationMode mode, const float* params,
-                     int64_t batch, int64_t bands, int64_t pixels, cudaStream_t stream) {
+void normalize_bands(const Launch& ctx, const uint16_t* dn, float* out, nn::NormalizationMode mode,
+                     const float* params, int64_t batch, int64_t bands, int64_t pixels) {
+  const cudaStream_t stream = ctx.stream;
   const int64_t planes = batch * bands;
   if (planes == 0 || pixels == 0) return;
   const int threads = 256;

@@ -1,8 +1,10 @@
 // Every op on every backend (the CPU backend, and the CUDA backend of kernels/cuda_backend.cu
 // where a GPU is present) against its CPU reference (nn/ops/*.h), on random inputs and
 // edge-case shapes. The CPU backend is checked too: its convolutions take the fast
-// im2col + GEMM path, so this is where fast and reference meet. A backend that lacks an op,
-// or a backend whose device is absent, is skipped with the reason.
+// im2col + GEMM path, so this is where fast and reference meet. The convolution cases run on
+// CUDA once more per tensor-core precision (tf32, bf16), against the same fp32 reference with
+// a tolerance scaled by the precision. A backend that lacks an op, or a backend whose device is
+// absent, is skipped with the reason.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -35,26 +37,40 @@ using F = std::vector<float>;
 
 constexpr double kTol = 2e-5;  // relative to the largest reference value
 
+// The convolutions' tolerance: 4 units of the inputs' rounding (2^-11 for TF32's 10-bit mantissa,
+// 2^-8 for bf16's 7), relative to the largest value like kTol. Products of K rounded terms err
+// by about sqrt(K) u |x||w|, far below 4 u max|y| for the random inputs here.
+double conv_tolerance(ConvPrecision p) {
+  switch (p) {
+    case ConvPrecision::tf32: return 4.0 * 0x1p-11;
+    case ConvPrecision::bf16: return 4.0 * 0x1p-8;
+    case ConvPrecision::fp32: break;
+  }
+  return kTol;
+}
+
 struct OpCase {
   std::string name;
-  std::function<void(Backend&)> run;
+  std::function<void(Backend&, double conv_tol)> run;
+  bool convolution = false;  // runs once per precision on CUDA
 };
 
 // ---- convolutions ---------------------------------------------------------------------
 OpCase conv_forward(std::string name, Conv2dShape s, bool bias) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double tol) {
             const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
                     b = random_floats(s.c_out, 3);
             F want(static_cast<size_t>(s.output_size()));
             conv2d_forward_reference(s, x.data(), w.data(), bias ? b.data() : nullptr, want.data());
             DeviceArray<float> dx(be, x), dw(be, w), db(be, b), dy(be, want.size());
             be.conv2d_forward(s, dx.get(), dw.get(), bias ? db.get() : nullptr, dy.get());
-            EXPECT_TRUE(all_close(dy.host(), want, kTol));
-          }};
+            EXPECT_TRUE(all_close(dy.host(), want, tol));
+          },
+          true};
 }
 
 OpCase conv_backward(std::string name, Conv2dShape s) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double tol) {
             const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
                     g = random_floats(s.output_size(), 4);
             F gx(static_cast<size_t>(s.input_size())), gw(static_cast<size_t>(s.weight_size())),
@@ -63,30 +79,32 @@ OpCase conv_backward(std::string name, Conv2dShape s) {
             DeviceArray<float> dx(be, x), dw(be, w), dg(be, g), ogx(be, gx.size()), ogw(be, gw.size()),
                 ogb(be, gb.size());
             be.conv2d_backward(s, dx.get(), dw.get(), dg.get(), ogx.get(), ogw.get(), ogb.get());
-            EXPECT_TRUE(all_close(ogx.host(), gx, kTol)) << "dx";
-            EXPECT_TRUE(all_close(ogw.host(), gw, kTol)) << "dw";
-            EXPECT_TRUE(all_close(ogb.host(), gb, kTol)) << "db";
+            EXPECT_TRUE(all_close(ogx.host(), gx, tol)) << "dx";
+            EXPECT_TRUE(all_close(ogw.host(), gw, tol)) << "dw";
+            EXPECT_TRUE(all_close(ogb.host(), gb, tol)) << "db";
             // Gradients that are not wanted are not computed: dx alone must still be right.
             DeviceArray<float> only_dx(be, gx.size());
             be.conv2d_backward(s, dx.get(), dw.get(), dg.get(), only_dx.get(), nullptr, nullptr);
-            EXPECT_TRUE(all_close(only_dx.host(), gx, kTol)) << "dx alone";
-          }};
+            EXPECT_TRUE(all_close(only_dx.host(), gx, tol)) << "dx alone";
+          },
+          true};
 }
 
 OpCase convt_forward(std::string name, ConvTranspose2dShape s) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double tol) {
             const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
                     b = random_floats(s.c_out, 3);
             F want(static_cast<size_t>(s.output_size()));
             conv_transpose2d_forward_reference(s, x.data(), w.data(), b.data(), want.data());
             DeviceArray<float> dx(be, x), dw(be, w), db(be, b), dy(be, want.size());
             be.conv_transpose2d_forward(s, dx.get(), dw.get(), db.get(), dy.get());
-            EXPECT_TRUE(all_close(dy.host(), want, kTol));
-          }};
+            EXPECT_TRUE(all_close(dy.host(), want, tol));
+          },
+          true};
 }
 
 OpCase convt_backward(std::string name, ConvTranspose2dShape s) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double tol) {
             const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
                     g = random_floats(s.output_size(), 4);
             F gx(static_cast<size_t>(s.input_size())), gw(static_cast<size_t>(s.weight_size())),
@@ -95,15 +113,16 @@ OpCase convt_backward(std::string name, ConvTranspose2dShape s) {
             DeviceArray<float> dx(be, x), dw(be, w), dg(be, g), ogx(be, gx.size()), ogw(be, gw.size()),
                 ogb(be, gb.size());
             be.conv_transpose2d_backward(s, dx.get(), dw.get(), dg.get(), ogx.get(), ogw.get(), ogb.get());
-            EXPECT_TRUE(all_close(ogx.host(), gx, kTol)) << "dx";
-            EXPECT_TRUE(all_close(ogw.host(), gw, kTol)) << "dw";
-            EXPECT_TRUE(all_close(ogb.host(), gb, kTol)) << "db";
-          }};
+            EXPECT_TRUE(all_close(ogx.host(), gx, tol)) << "dx";
+            EXPECT_TRUE(all_close(ogw.host(), gw, tol)) << "dw";
+            EXPECT_TRUE(all_close(ogb.host(), gb, tol)) << "db";
+          },
+          true};
 }
 
 // ---- normalisation, activations, resampling ----------------------------------------------
 OpCase bn_train(std::string name, BatchNormShape s) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const F x = random_floats(s.size(), 1, -2.0f, 3.0f), gamma = random_floats(s.c, 2, 0.5f, 1.5f),
                     beta = random_floats(s.c, 3);
             F rm = random_floats(s.c, 5), rv = random_floats(s.c, 6, 0.5f, 2.0f);
@@ -134,7 +153,7 @@ OpCase bn_train(std::string name, BatchNormShape s) {
 }
 
 OpCase bn_eval(std::string name, BatchNormShape s) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const F x = random_floats(s.size(), 1, -2.0f, 3.0f), gamma = random_floats(s.c, 2),
                     beta = random_floats(s.c, 3), rm = random_floats(s.c, 5), rv = random_floats(s.c, 6, 0.1f, 2.0f);
             F y(static_cast<size_t>(s.size()));
@@ -146,7 +165,7 @@ OpCase bn_eval(std::string name, BatchNormShape s) {
 }
 
 OpCase bn_fold(std::string name, int64_t channels, int64_t per_channel) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const BatchNormShape s{1, channels, 1, 1e-5f, 0.1f};
             const F w = random_floats(channels * per_channel, 1), gamma = random_floats(channels, 2),
                     beta = random_floats(channels, 3), rm = random_floats(channels, 5),
@@ -164,7 +183,7 @@ OpCase bn_fold(std::string name, int64_t channels, int64_t per_channel) {
 }
 
 OpCase relu_case(std::string name, int64_t count) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             F x = random_floats(count, 1);
             x[0] = 0.0f;  // the kink itself: gradient 0, as PyTorch
             const F g = random_floats(count, 2);
@@ -180,7 +199,7 @@ OpCase relu_case(std::string name, int64_t count) {
 }
 
 OpCase pool_case(std::string name, PoolShape s) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             F x = random_floats(s.input_size(), 1);
             std::fill(x.begin(), x.begin() + std::min<int64_t>(8, s.input_size()), 0.5f);  // ties
             const F g = random_floats(s.output_size(), 2);
@@ -196,7 +215,7 @@ OpCase pool_case(std::string name, PoolShape s) {
 }
 
 OpCase concat_case(std::string name, int64_t n, int64_t ca, int64_t cb, int64_t hw) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const F a = random_floats(n * ca * hw, 1), b = random_floats(n * cb * hw, 2),
                     g = random_floats(n * (ca + cb) * hw, 3);
             F y(g.size()), ga(a.size()), gb(b.size());
@@ -212,7 +231,7 @@ OpCase concat_case(std::string name, int64_t n, int64_t ca, int64_t cb, int64_t 
 }
 
 OpCase upsample_case(std::string name, int64_t planes, int64_t h, int64_t w) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const F x = random_floats(planes * h * w, 1), g = random_floats(planes * 4 * h * w, 2);
             F y(g.size()), gx(x.size());
             upsample2x_forward_reference(x.data(), y.data(), planes, h, w);
@@ -226,7 +245,7 @@ OpCase upsample_case(std::string name, int64_t planes, int64_t h, int64_t w) {
 }
 
 OpCase softmax_case(std::string name, int64_t n, int64_t c, int64_t hw) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             F x = random_floats(n * c * hw, 1, -10.0f, 10.0f);
             x[0] = 80.0f;  // exp would overflow without the max shift
             F y(x.size());
@@ -239,7 +258,7 @@ OpCase softmax_case(std::string name, int64_t n, int64_t c, int64_t hw) {
 
 // ---- loss and optimiser -------------------------------------------------------------------
 OpCase ce_case(std::string name, CrossEntropyShape s, bool weights, double ignore_fraction) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const F z = random_floats(s.n * s.c * s.hw, 1, -4.0f, 4.0f), w = random_floats(s.c, 2, 0.2f, 3.0f);
             std::vector<uint8_t> labels(static_cast<size_t>(s.n * s.hw));
             const F u = random_floats(s.n * s.hw, 3, 0.0f, 1.0f);
@@ -258,8 +277,26 @@ OpCase ce_case(std::string name, CrossEntropyShape s, bool weights, double ignor
           }};
 }
 
+// A label that is neither a class nor 255 is an Error naming the first such label, as the reference's.
+OpCase ce_bad_label_case(std::string name) {
+  return {std::move(name), [=](Backend& be, double) {
+            const CrossEntropyShape s{2, 4, 300, 0.0f};
+            const F z = random_floats(s.n * s.c * s.hw, 1);
+            std::vector<uint8_t> labels(static_cast<size_t>(s.n * s.hw), kIgnoreLabel);
+            labels[3] = 2, labels[400] = 17, labels[500] = 9;
+            DeviceArray<float> dz(be, z), dg(be, z.size());
+            DeviceArray<uint8_t> dl(be, labels);
+            try {
+              be.cross_entropy(s, dz.get(), dl.get(), nullptr, dg.get());
+              ADD_FAILURE() << "no error for label 17";
+            } catch (const Error& e) {
+              EXPECT_NE(std::string(e.what()).find("label 17 is not a class (0..3)"), std::string::npos) << e.what();
+            }
+          }};
+}
+
 OpCase adam_case(std::string name, AdamHyper h) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             const int64_t count = 1000;
             F p = random_floats(count, 1), m = random_floats(count, 2, -0.1f, 0.1f),
               v = random_floats(count, 3, 0.0f, 0.01f);
@@ -274,7 +311,7 @@ OpCase adam_case(std::string name, AdamHyper h) {
 }
 
 OpCase elementwise_case(std::string name, int64_t count) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             F y = random_floats(count, 1);
             const F x = random_floats(count, 2);
             DeviceArray<float> dy(be, y), dx(be, x);
@@ -294,7 +331,7 @@ OpCase elementwise_case(std::string name, int64_t count) {
 
 // ---- input normalisation (uint16 DN in, float out) ------------------------------------------
 OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, int64_t bands, int64_t pixels) {
-  return {std::move(name), [=](Backend& be) {
+  return {std::move(name), [=](Backend& be, double) {
             std::vector<uint16_t> dn(static_cast<size_t>(batch * bands * pixels));
             uint32_t state = 12345;
             for (auto& v : dn) v = static_cast<uint16_t>((state = state * 1664525u + 1013904223u) >> 16);
@@ -347,6 +384,10 @@ std::vector<OpCase> all_cases() {
       conv_backward("conv2d_bwd_k5_larger_than_image", conv(1, 2, 2, 3, 3, 5, 1)),
       conv_backward("conv2d_bwd_k1", conv(3, 16, 5, 6, 9, 1, 1)),
       conv_backward("conv2d_bwd_k1_s2", conv(1, 4, 5, 6, 3, 1, 2)),
+      // Several 64 x 64 tiles of the CUDA products with ragged edges, and a weight gradient whose
+      // sum over the batch is split across blocks.
+      conv_forward("conv2d_fwd_multi_tile_odd", conv(3, 19, 23, 21, 70, 3, 1), true),
+      conv_backward("conv2d_bwd_multi_tile_split_k", conv(4, 16, 33, 31, 70, 3, 2)),
       convt_forward("conv_transpose2d_fwd_k5_s1_p2", convt(2, 8, 7, 9, 5, 5, 1, 2)),
       convt_forward("conv_transpose2d_fwd_k2_s2", convt(2, 8, 5, 6, 4, 2, 2, 0)),
       convt_forward("conv_transpose2d_fwd_k3_s2_p1", convt(1, 3, 4, 5, 2, 3, 2, 1)),
@@ -355,22 +396,34 @@ std::vector<OpCase> all_cases() {
       convt_backward("conv_transpose2d_bwd_k3_s2_p1", convt(1, 3, 4, 5, 2, 3, 2, 1)),
       convt_forward("conv_transpose2d_fwd_k5_s1_p2_kk_multiple_of_8", convt(2, 16, 7, 9, 8, 5, 1, 2)),
       convt_backward("conv_transpose2d_bwd_k5_s1_p2_c_in_multiple_of_8", convt(2, 16, 7, 9, 8, 5, 1, 2)),
+      convt_forward("conv_transpose2d_fwd_k2_s2_multi_tile", convt(2, 70, 9, 11, 33, 2, 2, 0)),
+      convt_backward("conv_transpose2d_bwd_k2_s2_multi_tile", convt(2, 70, 9, 11, 33, 2, 2, 0)),
       bn_train("batch_norm_train", BatchNormShape{3, 5, 37, 1e-5f, 0.1f}),
       bn_train("batch_norm_train_single_pixel_batch", BatchNormShape{2, 3, 1, 1e-3f, 0.3f}),
       bn_eval("batch_norm_eval", BatchNormShape{2, 4, 29, 1e-5f, 0.1f}),
+      bn_train("batch_norm_train_many_chunks", BatchNormShape{3, 2, 9000, 1e-5f, 0.1f}),
       bn_fold("batch_norm_fold", 6, 27),
       relu_case("relu", 1001),
+      relu_case("relu_1", 1),
       pool_case("max_pool2x2_even", PoolShape{2, 3, 8, 6}),
       pool_case("max_pool2x2_odd", PoolShape{1, 2, 7, 5}),
+      pool_case("max_pool2x2_2x2", PoolShape{1, 1, 2, 2}),
       concat_case("concat_channels", 2, 3, 5, 17),
+      concat_case("concat_channels_1px", 1, 1, 2, 1),
       upsample_case("upsample2x", 6, 5, 7),
+      upsample_case("upsample2x_1x1", 3, 1, 1),
       softmax_case("softmax_channels", 2, 9, 31),
+      softmax_case("softmax_channels_many_blocks", 3, 9, 1000),
       ce_case("cross_entropy_plain", CrossEntropyShape{2, 9, 50, 0.0f}, false, 0.0),
       ce_case("cross_entropy_weights_smoothing_ignore", CrossEntropyShape{3, 9, 40, 0.1f}, true, 0.3),
       ce_case("cross_entropy_all_ignored", CrossEntropyShape{1, 4, 10, 0.1f}, true, 1.0),
+      ce_case("cross_entropy_many_blocks", CrossEntropyShape{3, 9, 1000, 0.05f}, true, 0.1),
+      ce_case("cross_entropy_1px", CrossEntropyShape{1, 2, 1, 0.0f}, false, 0.0),
+      ce_bad_label_case("cross_entropy_bad_label"),
       adam_case("adam_l2", AdamHyper{1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, false, 3}),
       adam_case("adamw", AdamHyper{1e-2f, 0.9f, 0.999f, 1e-8f, 5e-2f, true, 1}),
       elementwise_case("fill_add_count_nonfinite", 777),
+      elementwise_case("fill_add_count_nonfinite_large", 100003),
       normalize_case("normalize_standard_13x128x128", NormalizationMode::standard, 2, 13, 128 * 128),
       normalize_case("normalize_log_sigmoid_9x33x17", NormalizationMode::log_sigmoid, 3, 9, 33 * 17),
       normalize_case("normalize_1px", NormalizationMode::standard, 1, 1, 1),
@@ -380,11 +433,13 @@ std::vector<OpCase> all_cases() {
 struct Param {
   Device device;
   int threads;  // CPU threads; 3 splits the small test batches unevenly, and some threads idle
+  ConvPrecision precision;
   size_t case_index;
 };
 
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << device_name(p.device) << " threads " << p.threads << " case " << p.case_index;
+  *os << device_name(p.device) << " threads " << p.threads << " " << precision_name(p.precision) << " case "
+      << p.case_index;
 }
 
 class BackendOps : public ::testing::TestWithParam<Param> {};
@@ -396,9 +451,10 @@ TEST_P(BackendOps, MatchesCpuReference) {
   bool present = false;
   for (const auto& d : available_devices()) present = present || d.device == p.device;
   if (!present) GTEST_SKIP() << "no " << device_name(p.device) << " device here (CUDA: " << cuda_version_string() << ")";
-  std::unique_ptr<Backend> be = p.device == Device::cpu ? make_cpu_backend(p.threads) : make_backend(p.device);
+  std::unique_ptr<Backend> be =
+      p.device == Device::cpu ? make_cpu_backend(p.threads) : make_backend(p.device, 0, p.precision);
   try {
-    c.run(*be);
+    c.run(*be, conv_tolerance(p.precision));
   } catch (const Error& e) {
     if (std::string(e.what()).find("not implemented") != std::string::npos) GTEST_SKIP() << e.what();
     throw;
@@ -407,15 +463,31 @@ TEST_P(BackendOps, MatchesCpuReference) {
 
 std::vector<Param> all_params() {
   std::vector<Param> out;
+  const std::vector<OpCase> cases = all_cases();
   for (const auto& [d, threads] : {std::pair{Device::cpu, 1}, std::pair{Device::cpu, 3}, std::pair{Device::cuda, 1}})
-    for (size_t i = 0; i < all_cases().size(); ++i) out.push_back({d, threads, i});
+    for (size_t i = 0; i < cases.size(); ++i) out.push_back({d, threads, ConvPrecision::fp32, i});
+  for (ConvPrecision p : {ConvPrecision::tf32, ConvPrecision::bf16})
+    for (size_t i = 0; i < cases.size(); ++i)
+      if (cases[i].convolution) out.push_back({Device::cuda, 1, p, i});
   return out;
+}
+
+TEST(BackendRegistry, PrecisionsByNameAndTheCpuIsFp32Only) {
+  for (ConvPrecision p : {ConvPrecision::fp32, ConvPrecision::tf32, ConvPrecision::bf16})
+    EXPECT_EQ(parse_precision(precision_name(p)), p);
+  EXPECT_THROW(parse_precision("fp16"), UsageError);
+  EXPECT_THROW(make_backend(Device::cpu, 0, ConvPrecision::bf16), UsageError);
+  EXPECT_EQ(make_backend(Device::cpu, 0, ConvPrecision::fp32)->device(), Device::cpu);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, BackendOps, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<Param>& info) {
                            std::string name = device_name(info.param.device);
                            if (info.param.threads > 1) name += "_threads" + std::to_string(info.param.threads);
+                           if (info.param.precision != ConvPrecision::fp32) {
+                             name += '_';
+                             name += precision_name(info.param.precision);
+                           }
                            return name + "_" + all_cases()[info.param.case_index].name;
                          });
 

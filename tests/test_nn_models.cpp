@@ -13,32 +13,15 @@
 #include "nn/ops/batch_norm.h"
 #include "nn/ops/conv2d.h"
 #include "nn/trainer.h"
+#include "model_batch.h"
 #include "op_test_util.h"
 
 namespace strata::nn {
 namespace {
 
+using test::Batch;
+using test::make_batch;
 using test::random_floats;
-
-struct Batch {
-  std::vector<float> x;
-  std::vector<uint8_t> labels;
-  int64_t n, h, w;
-};
-
-// Labels depend on the input (the sign of band 0 and 1) so that there is something to learn.
-Batch make_batch(const ModelConfig& c, int64_t n, int64_t h, int64_t w, uint64_t seed) {
-  Batch b{random_floats(n * c.in_bands * h * w, seed), {}, n, h, w};
-  b.labels.resize(static_cast<size_t>(n * h * w));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t p = 0; p < h * w; ++p) {
-      const float a = b.x[static_cast<size_t>((i * c.in_bands + 0) * h * w + p)];
-      const float d = b.x[static_cast<size_t>((i * c.in_bands + 1) * h * w + p)];
-      b.labels[static_cast<size_t>(i * h * w + p)] =
-          p % 11 == 0 ? kIgnoreLabel : static_cast<uint8_t>((a > 0 ? 1 : 0) + (d > 0 ? 2 : 0));
-    }
-  return b;
-}
 
 TEST(Models, ParameterCountsMatchTheIssue) {
   auto be = make_cpu_backend();

@@ -22,70 +22,22 @@ std::string mask_source_name(MaskSource s) {
   return "unknown";
 }
 
+// The per-pixel rules are core/mask_rules.h's (shared with the CUDA kernels); these are the loops.
 void cloud_mask_qa60_reference(const uint16_t* qa60, int64_t n, uint8_t* out) {
-  constexpr uint16_t kOpaque = 1u << 10, kCirrus = 1u << 11;
-  for (int64_t i = 0; i < n; ++i) {
-    const uint16_t q = qa60[i];
-    out[i] = (q & kOpaque) ? code(MaskCode::cloud) : (q & kCirrus) ? code(MaskCode::cirrus) : code(MaskCode::clear);
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = qa60_code(qa60[i]);
 }
 
 void cloud_mask_scl_reference(const uint8_t* scl, int64_t n, uint8_t* out) {
-  constexpr MaskCode kByClass[12] = {
-      MaskCode::nodata,  // 0 no data
-      MaskCode::nodata,  // 1 saturated or defective
-      MaskCode::clear,   // 2 dark area pixels (topographic shadow, dark surfaces)
-      MaskCode::shadow,  // 3 cloud shadows
-      MaskCode::clear,   // 4 vegetation
-      MaskCode::clear,   // 5 not vegetated
-      MaskCode::clear,   // 6 water
-      MaskCode::clear,   // 7 unclassified (low-probability cloud)
-      MaskCode::cloud,   // 8 cloud medium probability
-      MaskCode::cloud,   // 9 cloud high probability
-      MaskCode::cirrus,  // 10 thin cirrus
-      MaskCode::snow,    // 11 snow or ice
-  };
-  for (int64_t i = 0; i < n; ++i) out[i] = scl[i] < 12 ? code(kByClass[scl[i]]) : code(MaskCode::nodata);
+  for (int64_t i = 0; i < n; ++i) out[i] = scl_code(scl[i]);
 }
 
 void cloud_mask_spectral_reference(const SpectralBands& b, int64_t width, int64_t height, const SpectralParams& p,
                                    uint8_t* out) {
   check(b.b2 && b.b3 && b.b4 && b.b8 && b.b11, "spectral cloud mask: needs bands B2, B3, B4, B8 and B11");
   const int64_t n = checked_mul(width, height);
-  for (int64_t i = 0; i < n; ++i) {
-    const double b2 = b.b2[i], b3 = b.b3[i], b4 = b.b4[i], b8 = b.b8[i], b11 = b.b11[i];
-    const double ndsi = b3 + b11 > 0 ? (b3 - b11) / (b3 + b11) : 0.0;
-    MaskCode m = MaskCode::clear;
-    if (p.has_nodata && b.b2[i] == p.nodata_dn)
-      m = MaskCode::nodata;
-    else if (ndsi > p.ndsi_snow && b8 > p.nir_snow_min)
-      m = MaskCode::snow;
-    else if (b2 > p.blue_cloud_min && b2 - 0.5 * b4 > p.hot_cloud_min)
-      m = MaskCode::cloud;
-    else if (b.b10 && b.b10[i] > p.cirrus_b10_min)
-      m = MaskCode::cirrus;
-    out[i] = code(m);
-  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = spectral_code(b.b2[i], b.b3[i], b.b4[i], b.b8[i], b.b11[i], b.b10 != nullptr, b.b10 ? b.b10[i] : 0, p);
 }
-
-namespace {
-
-// How strongly a code spreads under dilation; 0 = it does not spread.
-int dilation_rank(uint8_t m) {
-  switch (static_cast<MaskCode>(m)) {
-    case MaskCode::cloud: return 3;
-    case MaskCode::shadow: return 2;
-    case MaskCode::cirrus: return 1;
-    default: return 0;
-  }
-}
-
-uint8_t code_of_rank(int rank) {
-  constexpr MaskCode kByRank[4] = {MaskCode::clear, MaskCode::cirrus, MaskCode::shadow, MaskCode::cloud};
-  return code(kByRank[rank]);
-}
-
-}  // namespace
 
 void dilate_mask(const uint8_t* in, int64_t width, int64_t height, int radius, DilationShape shape, uint8_t* out) {
   check(radius >= 0, "dilate_mask: negative radius " + std::to_string(radius));
@@ -97,7 +49,7 @@ void dilate_mask(const uint8_t* in, int64_t width, int64_t height, int radius, D
   std::vector<std::pair<int, int>> offsets;
   for (int dy = -radius; dy <= radius; ++dy)
     for (int dx = -radius; dx <= radius; ++dx)
-      if (shape == DilationShape::square || dx * dx + dy * dy <= radius * radius) offsets.emplace_back(dx, dy);
+      if (in_dilation(dx, dy, radius, shape)) offsets.emplace_back(dx, dy);
 
   // Each masked pixel paints its neighbourhood; clouds cover a small part of most scenes, so
   // this costs far less than looking around every pixel.

@@ -4,28 +4,31 @@
 // classification (SCL), or a spectral test on the reflectances when neither is usable.
 // All inputs are on one pixel grid (the 10 m grid: the caller resamples QA60 (60 m) and
 // SCL (20 m) onto it with nearest neighbour, e.g. Raster::read_onto(..., Resampling::nearest)).
-// These are the CPU references (the CUDA versions come later). QA60 decoding is a plain loop
-// the compiler vectorises (~200 Mpx/s on one core, docs/performance.md), so it needs no fast path.
+// These are the CPU references; kernels/geo_kernels.h holds the CUDA versions. QA60 decoding is a
+// plain loop the compiler vectorises (~200 Mpx/s on one core, docs/performance.md), so it needs no
+// fast path.
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "core/mask_rules.h"
+
 namespace strata::geo {
 
-// The mask code of one pixel. Snow is its own code because it is a valid, cloud-free
-// observation that the spectral brightness test would otherwise call cloud; it counts as clear.
-enum class MaskCode : uint8_t {
-  clear = 0,   // a usable observation of the ground
-  cloud = 1,   // opaque cloud (QA60 bit 10, SCL 8/9, spectral brightness test, dilated margins)
-  cirrus = 2,  // thin cirrus (QA60 bit 11, SCL 10, spectral B10 test)
-  shadow = 3,  // cloud shadow (SCL 3)
-  nodata = 4,  // no observation (SCL 0/1, outside the swath, the band's nodata value)
-  snow = 5,    // snow or ice, cloud-free (SCL 11, spectral NDSI test): usable, counts as clear
-};
-inline constexpr uint8_t code(MaskCode c) { return static_cast<uint8_t>(c); }
-inline constexpr uint8_t kMaskCodeCount = 6;
-// True for the codes a composite may use: clear and snow.
-inline constexpr bool is_clear(uint8_t m) { return m == code(MaskCode::clear) || m == code(MaskCode::snow); }
+// The mask code of one pixel (MaskCode, code(), is_clear(), kMaskCodeCount) and the per-pixel
+// rules below are written once in core/mask_rules.h, shared with the CUDA kernels (kernels/).
+// Snow is its own code because it is a valid, cloud-free observation that the spectral
+// brightness test would otherwise call cloud; it counts as clear.
+//   clear  0  a usable observation of the ground
+//   cloud  1  opaque cloud (QA60 bit 10, SCL 8/9, spectral brightness test, dilated margins)
+//   cirrus 2  thin cirrus (QA60 bit 11, SCL 10, spectral B10 test)
+//   shadow 3  cloud shadow (SCL 3)
+//   nodata 4  no observation (SCL 0/1, outside the swath, the band's nodata value)
+//   snow   5  snow or ice, cloud-free (SCL 11, spectral NDSI test): usable, counts as clear
+using strata::code;
+using strata::is_clear;
+using strata::kMaskCodeCount;
+using strata::MaskCode;
 std::string mask_code_name(uint8_t m);  // "clear", "cloud", ...; "invalid" for m >= kMaskCodeCount
 
 // QA60: bit 10 (1024) opaque cloud -> cloud, bit 11 (2048) cirrus -> cirrus; both set -> cloud
@@ -41,15 +44,7 @@ void cloud_mask_scl_reference(const uint8_t* scl, int64_t n, uint8_t* out);
 
 // The bands the spectral test reads, each [h][w] DN (reflectance x 10000, pre-04.00 scale:
 // harmonised). b10 may be nullptr (L2A has no B10): then there is no cirrus test.
-struct SpectralBands {
-  const uint16_t* b2 = nullptr;   // blue
-  const uint16_t* b3 = nullptr;   // green
-  const uint16_t* b4 = nullptr;   // red
-  const uint16_t* b8 = nullptr;   // NIR
-  const uint16_t* b10 = nullptr;  // cirrus (L1C only), optional
-  const uint16_t* b11 = nullptr;  // SWIR 1.6 um
-  const uint16_t* b12 = nullptr;  // SWIR 2.2 um, optional; not used by the current tests
-};
+using strata::SpectralBands;  // b2, b3, b4, b8, b10 (optional), b11, b12 (optional)
 
 // Thresholds of the spectral test, in DN. Tests are applied in this order, the first that
 // matches wins:
@@ -64,15 +59,7 @@ struct SpectralBands {
 //   clear   otherwise.
 // There is no shadow test: telling cloud shadow from water or dark forest needs the cloud's
 // height and the sun's geometry; dilate_mask()'s margin covers the shadow nearest the cloud.
-struct SpectralParams {
-  double ndsi_snow = 0.4;
-  uint16_t nir_snow_min = 1100;
-  uint16_t blue_cloud_min = 2000;
-  int hot_cloud_min = 800;
-  uint16_t cirrus_b10_min = 100;
-  bool has_nodata = true;
-  uint16_t nodata_dn = 0;
-};
+using strata::SpectralParams;  // the thresholds above, with these defaults
 void cloud_mask_spectral_reference(const SpectralBands& bands, int64_t width, int64_t height,
                                    const SpectralParams& params, uint8_t* out);
 
@@ -80,7 +67,7 @@ void cloud_mask_spectral_reference(const SpectralBands& bands, int64_t width, in
 // are thin and undetected; their shadows lie beside them). A grown pixel takes the strongest
 // code within reach: cloud > shadow > cirrus. Nodata neither grows nor is overwritten.
 // radius 0 copies. in and out must not overlap.
-enum class DilationShape { square, disk };
+using strata::DilationShape;  // square, disk
 void dilate_mask(const uint8_t* in, int64_t width, int64_t height, int radius, DilationShape shape, uint8_t* out);
 
 // Which input a scene's mask came from.

@@ -1,7 +1,6 @@
 #include "geo/composite.h"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "core/checked.h"
@@ -10,13 +9,6 @@
 #include "geo/composite_detail.h"
 
 namespace strata::geo {
-
-int64_t percentile_index(int64_t k, double p) {
-  check(k >= 1, "percentile_index: no values");
-  // p * (k - 1) is exact for the usual integer percentiles; the epsilon keeps 30 * 10 / 100 at 3.
-  const auto i = static_cast<int64_t>(std::floor(p * static_cast<double>(k - 1) / 100.0 + 1e-9));
-  return std::clamp<int64_t>(i, 0, k - 1);
-}
 
 void composite_reference(const CompositeInput& in, const CompositeParams& params, const CompositeOutput& out) {
   detail::validate(in, params, out);

@@ -17,6 +17,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/composite_rules.h"
+
 namespace strata::geo {
 
 struct CompositeInput {
@@ -41,8 +43,9 @@ struct CompositeOutput {
   uint8_t* count = nullptr;
 };
 
-// The index in a sorted list of k values (k >= 1) that percentile p selects.
-int64_t percentile_index(int64_t k, double p);
+// The index in a sorted list of k values (k >= 1) that percentile p selects (core/composite_rules.h,
+// shared with the CUDA composite in kernels/).
+using strata::percentile_index;
 
 // The specification: per pixel and band, gather, sort, pick. Obvious and slow.
 void composite_reference(const CompositeInput& in, const CompositeParams& params, const CompositeOutput& out);

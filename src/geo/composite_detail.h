@@ -34,10 +34,6 @@ inline std::optional<uint16_t> nodata_of(const CompositeInput& in, int64_t t) {
   return in.nodata.empty() ? std::nullopt : in.nodata[static_cast<size_t>(t)];
 }
 
-// A used value equal to out_nodata moves one DN away, so that out_nodata only means "no observation".
-inline uint16_t away_from_nodata(uint16_t v, uint16_t out_nodata) {
-  if (v != out_nodata) return v;
-  return out_nodata == 65535 ? uint16_t{65534} : static_cast<uint16_t>(out_nodata + 1);
-}
+using strata::away_from_nodata;  // core/composite_rules.h
 
 }  // namespace strata::geo::detail

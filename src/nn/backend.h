@@ -25,6 +25,12 @@ enum class Device { cpu, cuda };
 std::string device_name(Device d);
 Device parse_device(const std::string& name);  // "cpu" | "cuda"; UsageError otherwise
 
+// The arithmetic of a backend's convolutions: fp32 throughout, or (CUDA only) inputs rounded to
+// TF32 or bf16 on tensor cores with fp32 accumulation. Everything else always runs in fp32.
+enum class ConvPrecision { fp32, tf32, bf16 };
+std::string precision_name(ConvPrecision p);
+ConvPrecision parse_precision(const std::string& name);  // "fp32" | "tf32" | "bf16"; UsageError otherwise
+
 class Backend {
  public:
   virtual ~Backend() = default;

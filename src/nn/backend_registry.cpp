@@ -1,5 +1,7 @@
 #include "nn/backend_registry.h"
 
+#include <string>
+
 #include "core/error.h"
 
 #ifdef STRATA_HAVE_CUDA
@@ -16,12 +18,19 @@ std::vector<DeviceInfo> available_devices() {
   return out;
 }
 
-std::unique_ptr<Backend> make_backend(Device device, int index) {
-  if (device == Device::cpu) return make_cpu_backend();
+std::unique_ptr<Backend> make_backend(Device device, int index, ConvPrecision precision) {
+  if (device == Device::cpu) {
+    if (precision != ConvPrecision::fp32) {
+      std::string message = "precision ";
+      message += precision_name(precision);
+      throw UsageError(message += ": the CPU backend computes in fp32 only");
+    }
+    return make_cpu_backend();
+  }
 #ifdef STRATA_HAVE_CUDA
-  return cuda::make_cuda_backend(index);
+  return cuda::make_cuda_backend(index, precision);
 #else
-  (void)index;
+  (void)index, (void)precision;
   throw Error("--device cuda: this strata was built without the CUDA backend (configure with -DSTRATA_CUDA=ON where nvcc is installed)");
 #endif
 }

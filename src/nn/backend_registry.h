@@ -19,8 +19,10 @@ struct DeviceInfo {
 // and a driver and GPU are present.
 std::vector<DeviceInfo> available_devices();
 
-// The backend for `device`; throws Error with the reason when it was not built or no device is present.
-std::unique_ptr<Backend> make_backend(Device device, int index = 0);
+// The backend for `device`; throws Error with the reason when it was not built or no device is
+// present. precision other than fp32 selects the CUDA backend's tensor-core convolutions; the CPU
+// computes in fp32 only (UsageError otherwise).
+std::unique_ptr<Backend> make_backend(Device device, int index = 0, ConvPrecision precision = ConvPrecision::fp32);
 
 // "CUDA runtime 13.0, driver 12.8" / "cuDNN 9.x" / "not built"; for `strata info`.
 std::string cuda_version_string();

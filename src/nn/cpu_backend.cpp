@@ -303,4 +303,19 @@ Device parse_device(const std::string& name) {
   throw UsageError("unknown device '" + name + "' (expected cpu or cuda)");
 }
 
+std::string precision_name(ConvPrecision p) {
+  switch (p) {
+    case ConvPrecision::fp32: return "fp32";
+    case ConvPrecision::tf32: return "tf32";
+    case ConvPrecision::bf16: return "bf16";
+  }
+  return "unknown";
+}
+
+ConvPrecision parse_precision(const std::string& name) {
+  for (ConvPrecision p : {ConvPrecision::fp32, ConvPrecision::tf32, ConvPrecision::bf16})
+    if (name == precision_name(p)) return p;
+  throw UsageError("unknown precision '" + name + "' (expected fp32, tf32 or bf16)");
+}
+
 }  // namespace strata::nn
