@@ -1,10 +1,10 @@
 #include "nn/model_state.h"
 
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/fnv1a.h"
 
 namespace strata::nn {
 namespace {
@@ -183,26 +183,20 @@ std::unique_ptr<Model> model_from_state(Backend& be, const ModelState& state) {
 }
 
 std::string prediction_hash(const ModelState& state) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](const void* data, size_t bytes) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ULL;
-  };
-  auto mix_text = [&mix](const std::string& s) { mix(s.data(), s.size() + 1); };  // with its terminator
+  Fnv1a h;
+  auto add_text = [&h](const std::string& s) { h.add(s.data(), s.size() + 1); };  // with its terminator
   for (const char* key : {"arch", "in_bands", "classes", "widths", "normalization.mode", "band_names", "class_names"}) {
-    mix_text(key);
+    add_text(key);
     const auto it = state.metadata.find(key);
-    mix_text(it == state.metadata.end() ? std::string() : it->second);
+    add_text(it == state.metadata.end() ? std::string() : it->second);
   }
   for (const StateTensor& t : state.tensors) {
     if (t.name.rfind("adam.", 0) == 0) continue;
-    mix_text(t.name);
-    mix(t.shape.data(), t.shape.size() * sizeof(int64_t));
-    mix(t.values.data(), t.values.size() * sizeof(float));
+    add_text(t.name);
+    h.add(t.shape.data(), t.shape.size() * sizeof(int64_t));
+    h.add(t.values.data(), t.values.size() * sizeof(float));
   }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return h.hex();
 }
 
 }  // namespace strata::nn

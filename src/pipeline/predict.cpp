@@ -11,6 +11,7 @@
 #include "core/checked.h"
 #include "core/classes.h"
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "core/log.h"
 #include "nn/backend_registry.h"
 #include "nn/model_state.h"
@@ -39,14 +40,6 @@ void validate(const PredictOptions& o) {
   nn::parse_device(o.device);
   if (o.tile < 1) throw UsageError("--tile must be at least 1");
   if (o.halo < -1) throw UsageError("--halo must be auto or >= 0");
-}
-
-std::string fnv_hex(const std::string& text) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
 }
 
 // One output map: a scene, or the composite of all scenes.
@@ -95,7 +88,7 @@ std::vector<Product> make_products(const PredictOptions& o, const SceneStack& st
       products.push_back({in.id, false, in.date, {s}, fingerprint});
     }
   }
-  for (Product& p : products) p.fingerprint = fnv_hex(p.fingerprint);
+  for (Product& p : products) p.fingerprint = Fnv1a().add(p.fingerprint).hex();
   return products;
 }
 

@@ -15,6 +15,7 @@
 #include "core/checked.h"
 #include "core/classes.h"
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "core/log.h"
 #include "geo/label_scheme.h"
 #include "geo/raster.h"
@@ -60,11 +61,7 @@ std::string config_hash(const PrepareOptions& o, const std::vector<SceneInput>& 
     const auto size = fs::file_size(sc.path, ec);
     s << "|" << sc.path << "@" << (ec ? 0 : size) << "@" << sc.date;
   }
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s.str()) h = (h ^ c) * 1099511628211ULL;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return Fnv1a().add(s.str()).hex();
 }
 
 // ---------------------------------------------------------------------------------------------
