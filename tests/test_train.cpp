@@ -137,4 +137,19 @@ TEST(TrainCli, SigtermCheckpointsAndResumeFinishes) {
   EXPECT_EQ(test::count_lines(again.output), 1) << again.output;
 }
 
+TEST(TrainCli, LearningRateFollowsTheGlobalBatch) {
+  TempDir dir;
+  auto peak_lr = [&](const std::string& extra) {
+    const auto r = test::run_strata("train --data " + test::dataset_dir() + " --out " + (dir / "run") +
+                                    " --epochs 1 --max-steps 1 --lr 0.004 --overwrite " + extra);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const size_t at = r.output.find("peak lr ");
+    return at == std::string::npos ? std::string("none") : r.output.substr(at + 8, r.output.find(')', at) - at - 8);
+  };
+  EXPECT_EQ(peak_lr("--batch 16"), "0.004");                  // the reference global batch
+  EXPECT_EQ(peak_lr("--batch 8"), "0.002");                   // half the batch, half the rate
+  EXPECT_EQ(peak_lr("--batch 8 --lr-batch 8"), "0.004");      // --lr given for batch 8
+  EXPECT_EQ(peak_lr("--batch 8 --lr-batch 0"), "0.004");      // scaling off
+}
+
 }  // namespace

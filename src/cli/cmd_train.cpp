@@ -20,7 +20,8 @@ int cmd_train(int argc, char** argv) {
              {"widths", "W1,W2,...", "layer widths (sample-fcn: 2, unet-small: one per stage)", "", false},
              {"epochs", "N", "epochs", "10", false},
              {"batch", "B", "patches per rank and step", "16", false},
-             {"lr", "LR", "peak learning rate (Adam)", "0.003", false},
+             {"lr", "LR", "peak learning rate (Adam) for a global batch of --lr-batch patches", "0.003", false},
+             {"lr-batch", "N", "the rate is scaled by (batch x ranks) / N; 0: not scaled", "16", false},
              {"min-lr", "LR", "learning rate at the end of the cosine", "0", false},
              {"warmup", "STEPS", "linear warm-up steps (default 5% of the run)", "-1", false},
              {"weight-decay", "W", "weight decay", "0", false},
@@ -44,6 +45,7 @@ int cmd_train(int argc, char** argv) {
   o.batch = args.get_int("batch", 1, 1 << 20);
   o.lr = args.get_double("lr");
   o.min_lr = args.get_double("min-lr");
+  o.lr_batch = args.get_int("lr-batch", 0, int64_t{1} << 30);
   o.warmup_steps = args.get_int("warmup", -1, INT64_MAX);
   o.weight_decay = args.get_double("weight-decay");
   o.adamw = args.flag("adamw");

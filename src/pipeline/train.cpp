@@ -231,9 +231,12 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   store::PatchLoader loader(lo);
   const int64_t steps_per_epoch = loader.steps_per_epoch(), total_steps = steps_per_epoch * o.epochs;
 
+  // The rate follows the global batch (linear scaling, with the warm-up below): --lr is the rate
+  // for a global batch of --lr-batch patches.
+  const double lr_scale = o.lr_batch > 0 ? static_cast<double>(o.batch * comm.size()) / static_cast<double>(o.lr_batch) : 1.0;
   nn::LrSchedule sched;
-  sched.base_lr = static_cast<float>(o.lr);
-  sched.min_lr = static_cast<float>(o.min_lr);
+  sched.base_lr = static_cast<float>(o.lr * lr_scale);
+  sched.min_lr = static_cast<float>(o.min_lr * lr_scale);
   sched.total_steps = total_steps;
   sched.warmup_steps = std::min(total_steps, o.warmup_steps >= 0 ? o.warmup_steps : total_steps / 20);
   if (o.warmup_steps > total_steps && comm.is_root())
@@ -263,7 +266,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   GradientReducer reducer(*model, comm, gpu);
   if (comm.is_root())
     log::info("train: ", cfg.describe(), ", ", model->params().trainable_count(), " parameters, ", loader.patches(),
-              " training patches, global batch ", o.batch * comm.size(), " on ", comm.size(), " rank(s), ",
+              " training patches, global batch ", o.batch * comm.size(), " on ", comm.size(), " rank(s) (peak lr ",
+              sched.base_lr, "), ",
               steps_per_epoch, " steps per epoch, ", be.name(), "; gradients: ", reducer.describe(comm));
 
   g_stop_signal = 0;

@@ -22,7 +22,8 @@ struct TrainOptions {
   int64_t batch = 16;  // per rank; the global batch is batch x ranks
   // Adam's peak rate. 3e-3: sample-fcn on synth reaches in 4 epochs what 1e-3 reaches in 8 and
   // 3e-2 diverges; unet-small ends the same at 1e-3 and 3e-3 (docs/training.md).
-  double lr = 3e-3, min_lr = 0.0;
+  double lr = 3e-3, min_lr = 0.0;  // for a global batch of lr_batch; scaled linearly with the global batch
+  int64_t lr_batch = 16;            // 0: no scaling
   int64_t warmup_steps = -1;  // -1: 5 % of the run
   double weight_decay = 0.0;
   bool adamw = false;
