@@ -23,8 +23,10 @@ namespace {
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads) : pool_(threads) {
-    // The pool splits work across threads; a BLAS that threads too would oversubscribe.
-    if (threads > 1) fast::set_blas_threads(1);
+    // The pool splits work across threads; a BLAS that threads too would oversubscribe, and with
+    // one thread asked for (one rank a core) OpenBLAS's own threads spin in sched_yield on the
+    // cores the other ranks use.
+    fast::set_blas_threads(1);
   }
   Device device() const override { return Device::cpu; }
   std::string name() const override { return "cpu"; }
