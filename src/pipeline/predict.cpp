@@ -124,7 +124,6 @@ class TilePredictor {
   TilePredictor(nn::Backend& be, nn::Model& model, const nn::ModelInfo& info, const SceneStack& stack,
                 ProbabilityType type, int64_t max_pixels)
       : be_(be),
-        model_(model),
         predictor_(model),
         info_(info),
         stack_(stack),
@@ -193,7 +192,6 @@ class TilePredictor {
   }
 
   nn::Backend& be_;
-  nn::Model& model_;
   nn::Predictor predictor_;
   const nn::ModelInfo& info_;
   const SceneStack& stack_;
