@@ -1,5 +1,6 @@
 #include "pipeline/predict.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -281,8 +282,13 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
   }
   comm.barrier();
 
-  int64_t max_pixels = 0;
-  for (const auto& t : tiles) max_pixels = std::max(max_pixels, t.padded_width * t.padded_height);
+  // Largest network inputs first: a rank's first tile then sizes every buffer for good, where
+  // growing them tile by tile costs fresh pages (page faults) each time.
+  std::vector<size_t> order(tiles.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto area = [&](size_t i) { return tiles[i].padded_width * tiles[i].padded_height; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return area(a) > area(b); });
+  const int64_t max_pixels = area(order.front());
   TilePredictor predictor(*backend, *model, info, stack, type, max_pixels);
   PredictSummary summary;
   summary.tiles = work;
@@ -292,7 +298,7 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
     auto counter = comm.make_counter();  // ranks take the next tile when done with theirs
     for (int64_t i = counter->next(); i < work; i = counter->next()) {
       const Product& product = products[static_cast<size_t>(i / static_cast<int64_t>(tiles.size()))];
-      const TileGeometry& g = tiles[static_cast<size_t>(i % static_cast<int64_t>(tiles.size()))];
+      const TileGeometry& g = tiles[order[static_cast<size_t>(i % static_cast<int64_t>(tiles.size()))]];
       const std::string path = (fs::path(o.out_dir) / product.name / tile_name(g.tile, o.tile)).string();
       const std::string inputs = product.fingerprint + "/" + std::to_string(g.tile.x) + "," + std::to_string(g.tile.y);
       if (!o.force && tile_is_current(path, hash, inputs)) {
