@@ -13,6 +13,7 @@
 
 #include "dist/communicator.h"
 #include "geo/raster.h"
+#include "nn/backend_registry.h"
 #include "pipeline/predict_output.h"
 #include "pipeline/scene_stack.h"
 #include "predict_fixture.h"
@@ -314,6 +315,14 @@ TEST(Predict, BadInputsGiveClearErrors) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("strata: error:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("file/pred"), std::string::npos) << r.output;
+  // --device cuda where there is no GPU (or no CUDA build): the reason, not a crash.
+  if (nn::available_devices().size() == 1) {
+    const auto c = test::run_strata("predict --model " + tiny_unet_checkpoint() + " --scenes '" + test::synth_dir() +
+                                    "/S2_*.tif' --out " + (dir / "p3") + " --device cuda");
+    EXPECT_EQ(c.exit_code, 1) << c.output;
+    EXPECT_NE(c.output.find("--device cuda"), std::string::npos) << c.output;
+    EXPECT_EQ(test::count_lines(c.output), 1) << c.output;
+  }
   // A tile size unet-small cannot use.
   const auto t = test::run_strata("predict --model " + tiny_unet_checkpoint() + " --scenes '" + test::synth_dir() +
                                   "/S2_*.tif' --out " + (dir / "p2") + " --tile 90");
