@@ -32,7 +32,8 @@ mpirun -n 2 $strata train --data "$out/dataset" --out "$out/run" --model sample-
 mpirun -n 2 $strata predict --model "$out/run/best.h5" --scenes "$out/synth/S2_*.tif" --out "$out/maps" --tile 512
 
 # What the maps say: accuracy of each date against its true labels, area per class per date, the
-# change across the synthetic wildfire (the last date before it -> its first date), and pictures.
+# change from the flood's last date to the next (the water recedes; the model knows the summer best,
+# as its labels are of the summer), and pictures.
 mkdir -p "$out/evaluate"
 for map in "$out"/maps/S2_*.vrt; do
   date=$(basename "$map" .vrt); date=${date#S2_}
@@ -43,9 +44,10 @@ $strata stats --input "$out"/maps/S2_*.vrt --csv "$out/stats.csv" --quiet
 read -r before during < <(python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-fire = next(e for e in s["events"] if e["kind"] == "fire")
+flood = next(e for e in s["events"] if e["kind"] == "flood")
 dates = [d["date"] for d in s["dates"]]
-print(dates[max(0, fire["first_date_index"] - 1)], fire["first_date"])' "$out/synth/synth.json")
+i = min(flood["last_date_index"], len(dates) - 2)
+print(dates[i], dates[i + 1])' "$out/synth/synth.json")
 $strata change --from "$out/maps/S2_$before.vrt" --to "$out/maps/S2_$during.vrt" --out "$out/change" --min-area-ha 5
 mkdir -p "$out/pictures"
 $strata render --input "$out"/maps/S2_*.vrt --out "$out/pictures/timelapse.gif" --quiet
