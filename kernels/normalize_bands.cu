@@ -29,7 +29,7 @@ __global__ void normalize_bands_kernel(const uint16_t* __restrict__ dn, float* _
   float* dst = out + plane * pixels;
   const int64_t stride = int64_t(blockDim.x) * gridDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < pixels; i += stride)
-    dst[i] = transfer<Mode>(static_cast<float>(src[i]), a, b);
+    dst[i] = src[i] == 0 ? 0.0f : transfer<Mode>(static_cast<float>(src[i]), a, b);  // 0 = no data
 }
 
 }  // namespace

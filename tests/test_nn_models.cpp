@@ -10,6 +10,7 @@
 #include "nn/lr_schedule.h"
 #include "nn/model.h"
 #include "nn/model_state.h"
+#include "nn/normalize.h"
 #include "nn/ops/batch_norm.h"
 #include "nn/ops/conv2d.h"
 #include "nn/trainer.h"
@@ -336,6 +337,23 @@ TEST(BadInput, WrongPatchSizeOrLabelsAreErrors) {
   Trainer trainer(*model, {}, {}, {});
   EXPECT_THROW(trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w), Error);
   EXPECT_THROW(Trainer(*model, {}, {}, LossConfig{{1.0f, 1.0f}, 0.0f}), Error);  // 2 weights for 4 classes
+}
+
+// The normalisation's transfer, by hand: standard is (dn - mean) / std, log_sigmoid is Dynamic
+// World's, and DN 0 (no data) is the neutral 0 in both.
+TEST(Normalization, TransfersAndNoData) {
+  const uint16_t dn[3] = {1500, 0, 3000};
+  float out[3];
+  const BandNormalization standard{NormalizationMode::standard, {1000.0f}, {500.0f}};
+  normalize_bands_reference(dn, out, standard, 1, 3);
+  EXPECT_FLOAT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], 0.0f);
+  EXPECT_FLOAT_EQ(out[2], 4.0f);
+  const BandNormalization dw{NormalizationMode::log_sigmoid, {1.7f}, {2.0f}};
+  normalize_bands_reference(dn, out, dw, 1, 3);
+  const double z = (std::log(1500 * 0.005 + 1.0) - 1.7) / 2.0;
+  EXPECT_NEAR(out[0], 1.0 / (1.0 + std::exp(-(5.0 * z - 1.0))), 1e-6);
+  EXPECT_EQ(out[1], 0.0f);
 }
 
 // An input pixel changes outputs within receptive_radius of it and nowhere else, and the radius

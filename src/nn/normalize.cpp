@@ -24,7 +24,9 @@ void normalize_bands_reference(const uint16_t* dn, float* out, const BandNormali
       const float a = norm.a[static_cast<size_t>(c)], b = norm.b[static_cast<size_t>(c)];
       for (int64_t i = 0; i < pixels; ++i) {
         const float v = static_cast<float>(dn[base + i]);
-        if (norm.mode == NormalizationMode::standard) {
+        if (dn[base + i] == 0) {
+          out[base + i] = 0.0f;
+        } else if (norm.mode == NormalizationMode::standard) {
           out[base + i] = (v - a) / b;
         } else {
           const float z = (std::log(v * 0.005f + 1.0f) - a) / b;

@@ -4,7 +4,10 @@
 //  - standard:    x = (dn - mean[b]) / std[b]
 //  - log_sigmoid: Dynamic World's transfer, z = (ln(dn * 0.005 + 1) - p[b][0]) / p[b][1],
 //                 x = sigmoid(5 z - 1), with per-band log-percentile constants p.
-// The reference below is the specification every backend is tested against.
+// DN 0 is no data (outside the swath, or masked as cloud by prepare and predict) and becomes 0 in
+// both modes: the neutral input, the mean in standard mode, rather than an extreme "black"
+// spectrum that the network would see as something and smear into the clear pixels around
+// clouds. The reference below is the specification every backend is tested against.
 #include <cstdint>
 #include <vector>
 
