@@ -1,9 +1,10 @@
 // Every op on every backend (the CPU backend, and the CUDA backend of kernels/cuda_backend.cu
 // where a GPU is present) against its CPU reference (nn/ops/*.h), on random inputs and
 // edge-case shapes. The CPU backend is checked too: its convolutions take the fast
-// im2col + GEMM path, so this is where fast and reference meet. The convolution cases run on
-// CUDA once more per tensor-core precision (tf32, bf16), against the same fp32 reference with
-// a tolerance scaled by the precision. A backend that lacks an op, or a backend whose device is
+// im2col + GEMM path, so this is where fast and reference meet. On CUDA the convolution cases
+// exercise kernels/conv_product.cu (fp32 implicit GEMM, all six products) and run once more per
+// tensor-core precision (tf32, bf16: kernels/conv_tensor_core.cu), against the same fp32
+// reference with a tolerance scaled by the precision. A backend that lacks an op, or a backend whose device is
 // absent, is skipped with the reason.
 #include <gtest/gtest.h>
 
