@@ -137,7 +137,7 @@ TEST(CloudMask, ChooseSource) {
   const std::vector<uint16_t> empty = {0, 0, 0, 0};  // QA60 after baseline 04.00 (January 2022)
   const std::vector<uint16_t> other_bits = {1, 2, 4, 8};
   const std::vector<uint8_t> scl = {4, 4, 8, 4};
-  EXPECT_EQ(choose_mask_source(populated.data(), scl.data(), 4), MaskSource::qa60);
+  EXPECT_EQ(choose_mask_source(populated.data(), scl.data(), 4), MaskSource::scl);  // SCL flags shadows
   EXPECT_EQ(choose_mask_source(populated.data(), nullptr, 4), MaskSource::qa60);
   EXPECT_EQ(choose_mask_source(empty.data(), scl.data(), 4), MaskSource::scl);
   EXPECT_EQ(choose_mask_source(empty.data(), nullptr, 4), MaskSource::spectral);

@@ -88,8 +88,8 @@ TEST(Prepare, ShardsManifestBalanceAndDisjointSplits) {
   EXPECT_EQ(m["splits"]["train"]["patches"], 108);
   EXPECT_EQ(m["shards"].size(), files.size());
   EXPECT_EQ(m["sources"]["scenes"].size(), 4u);
-  // QA60 where it is populated; a chunk whose QA60 is all zero falls back to SCL.
-  EXPECT_NE(m["sources"]["scenes"][0]["cloud_mask"].get<std::string>().find("QA60"), std::string::npos);
+  // The synthetic scenes carry SCL (and QA60): SCL, for its cloud shadows, for the whole scene.
+  EXPECT_EQ(m["sources"]["scenes"][0]["cloud_mask"].get<std::string>(), "SCL");
   EXPECT_EQ(m["bands"][12], "B12");
   EXPECT_FALSE(class_histogram_table(s).empty());
 }

@@ -70,8 +70,8 @@ void dilate_mask(const uint8_t* in, int64_t width, int64_t height, int radius, D
 }
 
 MaskSource choose_mask_source(const uint16_t* qa60, const uint8_t* scl, int64_t n) {
-  if (qa60 && std::any_of(qa60, qa60 + n, [](uint16_t q) { return (q & 0x0C00) != 0; })) return MaskSource::qa60;
   if (scl) return MaskSource::scl;
+  if (qa60 && std::any_of(qa60, qa60 + n, [](uint16_t q) { return (q & 0x0C00) != 0; })) return MaskSource::qa60;
   return MaskSource::spectral;
 }
 

@@ -74,11 +74,12 @@ void dilate_mask(const uint8_t* in, int64_t width, int64_t height, int radius, D
 enum class MaskSource { qa60, scl, spectral };
 std::string mask_source_name(MaskSource s);  // "QA60", "SCL", "spectral"
 
-// QA60 when it is given and populated (bit 10 or 11 set somewhere), else SCL when given, else the
-// spectral test. ESA stopped filling QA60 with processing baseline 04.00 (25 January 2022):
-// later scenes carry an all-zero QA60, which must not read as "all clear". An all-zero QA60
-// of an earlier, truly cloud-free scene also falls through, which costs nothing: SCL or the
-// spectral test find it clear too. Either pointer may be nullptr.
+// SCL when given (L2A: it flags cloud shadows, which QA60 has no bit for; with QA60 chosen,
+// shadows beside clouds stay in the data and map as water), else QA60 when populated (bit 10 or
+// 11 set somewhere: L1C before 2022), else the spectral test. ESA stopped filling QA60 with
+// processing baseline 04.00 (25 January 2022): later scenes carry an all-zero QA60, which must
+// not read as "all clear"; an all-zero QA60 of an earlier, truly cloud-free scene also falls
+// through, which costs nothing: the spectral test finds it clear too. Either pointer may be null.
 MaskSource choose_mask_source(const uint16_t* qa60, const uint8_t* scl, int64_t n);
 
 // What prepare calls per scene: choose the source, build the mask, dilate it.

@@ -28,10 +28,12 @@ namespace {
 
 const std::vector<std::string> kSpectralTestBands = {"B2", "B3", "B4", "B8", "B10", "B11", "B12"};
 
-// The mask source of a whole scene, with choose_mask_source's rule: QA60 when it is populated
-// anywhere in the scene (bit 10 or 11), else SCL, else the spectral test. QA60 is scanned on its
-// own grid (60 m in real products), in strips, stopping at the first flagged pixel.
+// The mask source of a whole scene, with choose_mask_source's rule: SCL when the scene has it,
+// else QA60 when it is populated anywhere in the scene (bit 10 or 11), else the spectral test.
+// QA60 is scanned on its own grid (60 m in real products), in strips, stopping at the first
+// flagged pixel.
 geo::MaskSource scene_mask_source(const geo::Raster& qa, int qa60_band, int scl_band) {
+  if (scl_band >= 0) return geo::MaskSource::scl;
   if (qa60_band >= 0) {
     const geo::Grid& g = qa.grid();
     const int64_t rows = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, g.width));
@@ -43,7 +45,7 @@ geo::MaskSource scene_mask_source(const geo::Raster& qa, int qa60_band, int scl_
       if (geo::choose_mask_source(strip.data(), nullptr, w.pixels()) == geo::MaskSource::qa60) return geo::MaskSource::qa60;
     }
   }
-  return scl_band >= 0 ? geo::MaskSource::scl : geo::MaskSource::spectral;
+  return geo::MaskSource::spectral;
 }
 
 }  // namespace
