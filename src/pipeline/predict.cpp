@@ -100,6 +100,15 @@ std::string tile_name(const geo::Window& tile, int64_t size) {
   return buf;
 }
 
+std::string vrt_path(const PredictOptions& o, const Product& p) { return (fs::path(o.out_dir) / (p.name + ".vrt")).string(); }
+
+// What the VRT and every tile of a product say about where they come from.
+std::map<std::string, std::string> product_metadata(const PredictOptions& o, const Product& p, const std::string& hash) {
+  std::map<std::string, std::string> md = {{kModelHashKey, hash}, {"MODEL", o.model}};
+  if (!p.date.empty()) md["DATE"] = p.date;
+  return md;
+}
+
 // Rank 0, before any rank writes: product folders exist, and what a killed run left half-written
 // (temporary files) or an earlier run with other tiles left behind is gone.
 void prepare_output_dir(const PredictOptions& o, const std::vector<Product>& products,
@@ -205,19 +214,15 @@ class TilePredictor {
 };
 
 void write_run_files(const PredictOptions& o, const std::vector<Product>& products, const std::vector<TileGeometry>& tiles,
-                     const SceneStack& stack, const std::string& hash, int64_t halo, ProbabilityType type,
-                     PredictSummary& summary) {
+                     const SceneStack& stack, const std::string& hash, int64_t halo, ProbabilityType type) {
   json jp = json::array();
   for (const Product& p : products) {
-    std::vector<std::string> files;
-    for (const auto& t : tiles) files.push_back(p.name + "/" + tile_name(t.tile, o.tile));
-    std::vector<std::string> absolute;
-    for (const auto& f : files) absolute.push_back((fs::path(o.out_dir) / f).string());
-    const std::string vrt = (fs::path(o.out_dir) / (p.name + ".vrt")).string();
-    std::map<std::string, std::string> md = {{kModelHashKey, hash}, {"MODEL", o.model}};
-    if (!p.date.empty()) md["DATE"] = p.date;
-    geo::build_mosaic_vrt(vrt, absolute, prediction_mosaic_bands(type), md);
-    summary.products.push_back(vrt);
+    std::vector<std::string> files, absolute;
+    for (const auto& t : tiles) {
+      files.push_back(p.name + "/" + tile_name(t.tile, o.tile));
+      absolute.push_back((fs::path(o.out_dir) / files.back()).string());
+    }
+    geo::build_mosaic_vrt(vrt_path(o, p), absolute, prediction_mosaic_bands(type), product_metadata(o, p, hash));
     json scenes = json::array();
     for (int64_t s : p.scenes) scenes.push_back(stack.inputs()[static_cast<size_t>(s)].path);
     jp.push_back({{"name", p.name}, {"date", p.date}, {"vrt", p.name + ".vrt"}, {"scenes", scenes}, {"tiles", files}});
@@ -305,8 +310,8 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
         ++summary.skipped;
         continue;
       }
-      std::map<std::string, std::string> md = {{kModelHashKey, hash}, {kInputsKey, inputs}, {"MODEL", o.model}};
-      if (!product.date.empty()) md["DATE"] = product.date;
+      std::map<std::string, std::string> md = product_metadata(o, product, hash);
+      md[kInputsKey] = inputs;
       predictor.run(product, g, path, md);
       ++summary.computed;
       log::debug("predict: ", path);
@@ -321,10 +326,9 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
   summary.valid_pixels = counts[2];
   summary.nodata_pixels = counts[3];
   summary.network_seconds = network;
-  if (comm.is_root()) write_run_files(o, products, tiles, stack, hash, halo, type, summary);
+  if (comm.is_root()) write_run_files(o, products, tiles, stack, hash, halo, type);
   comm.barrier();  // the VRTs exist before any rank returns
-  if (!comm.is_root())
-    for (const Product& p : products) summary.products.push_back((fs::path(o.out_dir) / (p.name + ".vrt")).string());
+  for (const Product& p : products) summary.products.push_back(vrt_path(o, p));
   summary.seconds = seconds_since(t_start);
   return summary;
 }
