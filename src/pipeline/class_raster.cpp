@@ -11,6 +11,17 @@
 
 namespace strata::pipeline {
 
+geo::WriteOptions label_raster_options(std::map<std::string, std::string> metadata) {
+  geo::WriteOptions wo;
+  wo.type = geo::DataType::u8;
+  wo.band_descriptions = {"label"};
+  wo.nodata = kIgnoreLabel;
+  wo.color_table = geo::dynamic_world_color_table();
+  wo.metadata = std::move(metadata);
+  for (int c = 0; c < kNumClasses; ++c) wo.metadata["CLASS_" + std::to_string(c)] = class_names()[static_cast<size_t>(c)];
+  return wo;
+}
+
 int label_band(const geo::Raster& r) {
   for (int b = 0; b < r.band_count(); ++b)
     if (r.band_description(b) == "label") return b;

@@ -5,6 +5,7 @@
 // uint8 as a rule; a float32 prediction's label band shares its file's type and NaN nodata.
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,10 @@
 #include "geo/raster.h"
 
 namespace strata::pipeline {
+
+// How strata writes a label raster (labels, synth): uint8 band "label", 255 no data, Dynamic
+// World's colour table, CLASS_<i> metadata naming the classes, plus `metadata`.
+geo::WriteOptions label_raster_options(std::map<std::string, std::string> metadata);
 
 class ClassRaster {
  public:

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "geo/label_scheme.h"
 #include "geo/raster.h"
+#include "pipeline/class_raster.h"
 
 namespace strata::pipeline {
 
@@ -17,15 +18,9 @@ LabelsResult convert_labels(const LabelsOptions& o) {
   if (in.band_type(0) != geo::DataType::u8)
     throw Error(o.input + ": label codes must be 8-bit (Byte), not " + geo::data_type_name(in.band_type(0)));
 
-  geo::WriteOptions wo;
-  wo.type = geo::DataType::u8;
+  geo::WriteOptions wo = label_raster_options({{"SOURCE", o.input}, {"LABEL_SCHEME", scheme.source()}});
   wo.cog = true;
-  wo.nodata = kIgnoreLabel;
-  wo.band_descriptions = {"label"};
   wo.overview_resampling = geo::Resampling::mode;
-  wo.color_table = geo::dynamic_world_color_table();
-  wo.metadata = {{"SOURCE", o.input}, {"LABEL_SCHEME", scheme.source()}};
-  for (int c = 0; c < kNumClasses; ++c) wo.metadata["CLASS_" + std::to_string(c)] = class_names()[static_cast<size_t>(c)];
 
   const geo::Grid& g = in.grid();
   geo::RasterWriter out(o.output, g, 1, wo);

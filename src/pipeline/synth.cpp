@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "geo/raster.h"
+#include "pipeline/class_raster.h"
 #include "geo/sentinel2.h"
 #include "geo/synth/noise.h"
 #include "geo/synth/synth_scene.h"
@@ -167,13 +168,7 @@ SynthResult run_synth(const SynthOptions& o) {
   geo::WriteOptions qa_opts = s2_opts;
   qa_opts.band_descriptions = {"QA60", "SCL"};
   qa_opts.nodata.reset();
-  geo::WriteOptions label_opts;
-  label_opts.type = geo::DataType::u8;
-  label_opts.band_descriptions = {"label"};
-  label_opts.nodata = kIgnoreLabel;
-  label_opts.color_table = geo::dynamic_world_color_table();
-  label_opts.metadata = {{"STRATA_SYNTHETIC", "1"}};
-  for (int c = 0; c < kNumClasses; ++c) label_opts.metadata["CLASS_" + std::to_string(c)] = class_names()[static_cast<size_t>(c)];
+  geo::WriteOptions label_opts = label_raster_options({{"STRATA_SYNTHETIC", "1"}});
   geo::WriteOptions wc_opts = label_opts;
   wc_opts.band_descriptions = {"worldcover"};
   wc_opts.nodata = 0;
