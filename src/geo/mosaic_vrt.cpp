@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "geo/gdal_band.h"
 #include "geo/gdal_error.h"
 
 namespace strata::geo {
@@ -35,19 +36,8 @@ void build_mosaic_vrt(const std::string& path, const std::vector<std::string>& t
     const MosaicBand& b = bands[i];
     band->SetDescription(b.description.c_str());
     if (b.nodata) STRATA_GDAL_CHECK(band->SetNoDataValue(*b.nodata), path);
-    if (b.scale != 1.0) {
-      STRATA_GDAL_CHECK(band->SetScale(b.scale), path);
-      STRATA_GDAL_CHECK(band->SetOffset(0.0), path);
-    }
-    if (!b.color_table.empty()) {
-      GDALColorTable ct;
-      for (size_t c = 0; c < b.color_table.size(); ++c) {
-        const GDALColorEntry e{b.color_table[c].r, b.color_table[c].g, b.color_table[c].b, b.color_table[c].a};
-        ct.SetColorEntry(static_cast<int>(c), &e);
-      }
-      STRATA_GDAL_CHECK(band->SetColorTable(&ct), path);
-      STRATA_GDAL_CHECK(band->SetColorInterpretation(GCI_PaletteIndex), path);
-    }
+    if (b.scale != 1.0) set_scale(band, b.scale, path);
+    if (!b.color_table.empty()) set_color_table(band, b.color_table, path);
   }
   for (const auto& [k, v] : metadata) STRATA_GDAL_CHECK(ds->SetMetadataItem(k.c_str(), v.c_str()), path);
   gdal_take_last_error();

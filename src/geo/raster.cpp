@@ -16,6 +16,7 @@
 #include "core/checked.h"
 #include "core/classes.h"
 #include "core/error.h"
+#include "geo/gdal_band.h"
 #include "geo/gdal_error.h"
 
 namespace strata::geo {
@@ -407,6 +408,21 @@ struct RasterWriter::Impl {
   bool committed = false;
 };
 
+void set_color_table(GDALRasterBand* band, const std::vector<RGBA>& table, const std::string& path) {
+  GDALColorTable ct;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const GDALColorEntry e{table[i].r, table[i].g, table[i].b, table[i].a};
+    ct.SetColorEntry(static_cast<int>(i), &e);
+  }
+  STRATA_GDAL_CHECK(band->SetColorTable(&ct), path);
+  STRATA_GDAL_CHECK(band->SetColorInterpretation(GCI_PaletteIndex), path);
+}
+
+void set_scale(GDALRasterBand* band, double scale, const std::string& path) {
+  STRATA_GDAL_CHECK(band->SetScale(scale), path);
+  STRATA_GDAL_CHECK(band->SetOffset(0.0), path);
+}
+
 namespace {
 
 void set_band_properties(GDALDataset* ds, const WriteOptions& o, const std::string& path) {
@@ -414,23 +430,12 @@ void set_band_properties(GDALDataset* ds, const WriteOptions& o, const std::stri
     GDALRasterBand* band = ds->GetRasterBand(b + 1);
     if (static_cast<size_t>(b) < o.band_descriptions.size()) band->SetDescription(o.band_descriptions[static_cast<size_t>(b)].c_str());
     if (o.nodata) STRATA_GDAL_CHECK(band->SetNoDataValue(*o.nodata), path);
-    if (static_cast<size_t>(b) < o.band_scales.size()) {
-      STRATA_GDAL_CHECK(band->SetScale(o.band_scales[static_cast<size_t>(b)]), path);
-      STRATA_GDAL_CHECK(band->SetOffset(0.0), path);
-    }
+    if (static_cast<size_t>(b) < o.band_scales.size()) set_scale(band, o.band_scales[static_cast<size_t>(b)], path);
     if (static_cast<size_t>(b) < o.band_metadata.size())
       for (const auto& [k, v] : o.band_metadata[static_cast<size_t>(b)])
         STRATA_GDAL_CHECK(band->SetMetadataItem(k.c_str(), v.c_str()), path);
   }
-  if (!o.color_table.empty()) {
-    GDALColorTable ct;
-    for (size_t i = 0; i < o.color_table.size(); ++i) {
-      const GDALColorEntry e{o.color_table[i].r, o.color_table[i].g, o.color_table[i].b, o.color_table[i].a};
-      ct.SetColorEntry(static_cast<int>(i), &e);
-    }
-    STRATA_GDAL_CHECK(ds->GetRasterBand(1)->SetColorTable(&ct), path);
-    STRATA_GDAL_CHECK(ds->GetRasterBand(1)->SetColorInterpretation(GCI_PaletteIndex), path);
-  }
+  if (!o.color_table.empty()) set_color_table(ds->GetRasterBand(1), o.color_table, path);
   for (const auto& [k, v] : o.metadata) STRATA_GDAL_CHECK(ds->SetMetadataItem(k.c_str(), v.c_str()), path);
 }
 
