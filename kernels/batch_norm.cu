@@ -28,13 +28,21 @@ struct SumSquaredDeviation {
   }
 };
 
+// The gradient at the normalisation's output: dy through the ReLU (y its output) with s.relu.
+__device__ inline float grad_at(const nn::BatchNormShape& s, const float* y, const float* dy, int64_t j) {
+  return s.relu && !(y[j] > 0.0f) ? 0.0f : dy[j];
+}
+
+__device__ inline float activate(const nn::BatchNormShape& s, float v) { return s.relu && !(v > 0.0f) ? 0.0f : v; }
+
 // (sum dy, sum dy * xhat) with the saved mean and invstd.
 struct SumGrad {
-  const float *x, *dy, *mean, *invstd;
-  int64_t c, hw;
+  nn::BatchNormShape s;
+  const float *x, *y, *dy, *mean, *invstd;
   __device__ double2 operator()(int64_t img, int64_t ch, int64_t i) const {
-    const int64_t j = (img * c + ch) * hw + i;
-    return make_double2(dy[j], dy[j] * (x[j] - static_cast<double>(mean[ch])) * static_cast<double>(invstd[ch]));
+    const int64_t j = (img * s.c + ch) * s.hw + i;
+    const double g = grad_at(s, y, dy, j);
+    return make_double2(g, g * (x[j] - static_cast<double>(mean[ch])) * static_cast<double>(invstd[ch]));
   }
 };
 
@@ -62,7 +70,7 @@ __global__ void normalize_train_kernel(nn::BatchNormShape s, const float* x, con
                                        const double2* stats, float* y) {
   for (int64_t j = first_index(); j < s.n * s.c * s.hw; j += grid_stride()) {
     const int64_t ch = j / s.hw % s.c;
-    y[j] = static_cast<float>((x[j] - stats[ch].x) * stats[ch].y * gamma[ch] + beta[ch]);
+    y[j] = activate(s, static_cast<float>((x[j] - stats[ch].x) * stats[ch].y * gamma[ch] + beta[ch]));
   }
 }
 
@@ -71,7 +79,7 @@ __global__ void normalize_eval_kernel(nn::BatchNormShape s, const float* x, cons
   for (int64_t j = first_index(); j < s.n * s.c * s.hw; j += grid_stride()) {
     const int64_t ch = j / s.hw % s.c;
     const double invstd = 1.0 / sqrt(static_cast<double>(running_var[ch]) + s.eps);
-    y[j] = static_cast<float>((x[j] - running_mean[ch]) * invstd * gamma[ch] + beta[ch]);
+    y[j] = activate(s, static_cast<float>((x[j] - running_mean[ch]) * invstd * gamma[ch] + beta[ch]));
   }
 }
 
@@ -85,14 +93,15 @@ __global__ void grad_sums_kernel(const double2* partials, int chunks, int64_t c,
   }
 }
 
-__global__ void grad_input_kernel(nn::BatchNormShape s, const float* x, const float* gamma, const float* mean,
-                                  const float* invstd, const float* dy, const double2* sums, float* dx) {
+__global__ void grad_input_kernel(nn::BatchNormShape s, const float* x, const float* y, const float* gamma,
+                                  const float* mean, const float* invstd, const float* dy, const double2* sums,
+                                  float* dx) {
   const double count = static_cast<double>(s.n * s.hw);
   for (int64_t j = first_index(); j < s.n * s.c * s.hw; j += grid_stride()) {
     const int64_t ch = j / s.hw % s.c;
     const double inv = invstd[ch], scale = gamma[ch] * inv / count;
     const double xhat = (x[j] - static_cast<double>(mean[ch])) * inv;
-    dx[j] = static_cast<float>(scale * (count * dy[j] - sums[ch].x - xhat * sums[ch].y));
+    dx[j] = static_cast<float>(scale * (count * grad_at(s, y, dy, j) - sums[ch].x - xhat * sums[ch].y));
   }
 }
 
@@ -144,16 +153,17 @@ void batch_norm_forward_eval(const Launch& ctx, const nn::BatchNormShape& s, con
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
-void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const float* x, const float* gamma,
+void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const float* x, const float* y,
+                         const float* gamma,
                          const float* save_mean, const float* save_invstd, const float* dy, float* dx, float* dgamma,
                          float* dbeta) {
   const ChannelScratch t = channel_scratch(ctx, s);
-  channel_partials(ctx, SumGrad{x, dy, save_mean, save_invstd, s.c, s.hw}, s.n, s.c, s.hw, t.chunks, t.partials);
+  channel_partials(ctx, SumGrad{s, x, y, dy, save_mean, save_invstd}, s.n, s.c, s.hw, t.chunks, t.partials);
   grad_sums_kernel<<<grid_for(s.c), kThreads, 0, ctx.stream>>>(t.partials, t.chunks, s.c, t.per_channel, dgamma,
                                                                 dbeta);
   STRATA_CUDA_CHECK_LAUNCH();
   if (!dx) return;
-  grad_input_kernel<<<grid_for(s.size()), kThreads, 0, ctx.stream>>>(s, x, gamma, save_mean, save_invstd, dy,
+  grad_input_kernel<<<grid_for(s.size()), kThreads, 0, ctx.stream>>>(s, x, y, gamma, save_mean, save_invstd, dy,
                                                                       t.per_channel, dx);
   STRATA_CUDA_CHECK_LAUNCH();
 }

@@ -116,11 +116,11 @@ class CudaBackend final : public nn::Backend, private Workspace {
     s.validate();
     cuda::batch_norm_forward_eval(ctx(), s, x, gamma, beta, running_mean, running_var, y);
   }
-  void batch_norm_backward(const nn::BatchNormShape& s, const float* x, const float* gamma, const float* save_mean,
-                           const float* save_invstd, const float* dy, float* dx, float* dgamma,
+  void batch_norm_backward(const nn::BatchNormShape& s, const float* x, const float* y, const float* gamma,
+                           const float* save_mean, const float* save_invstd, const float* dy, float* dx, float* dgamma,
                            float* dbeta) override {
     s.validate();
-    cuda::batch_norm_backward(ctx(), s, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+    cuda::batch_norm_backward(ctx(), s, x, y, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
   }
   void batch_norm_fold(const nn::BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
                        const float* beta, const float* running_mean, const float* running_var, float* w_out,

@@ -31,7 +31,8 @@ void batch_norm_forward_train(const Launch& ctx, const nn::BatchNormShape& s, co
                               float* save_invstd);
 void batch_norm_forward_eval(const Launch& ctx, const nn::BatchNormShape& s, const float* x, const float* gamma,
                              const float* beta, const float* running_mean, const float* running_var, float* y);
-void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const float* x, const float* gamma,
+void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const float* x, const float* y,
+                         const float* gamma,
                          const float* save_mean, const float* save_invstd, const float* dy, float* dx, float* dgamma,
                          float* dbeta);
 void batch_norm_fold(const Launch& ctx, const nn::BatchNormShape& s, const float* w, int64_t per_channel,

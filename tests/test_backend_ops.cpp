@@ -142,10 +142,10 @@ OpCase bn_train(std::string name, BatchNormShape s) {
             // Backward from the saved statistics.
             const F g = random_floats(s.size(), 7);
             F gx(y.size()), ggamma(static_cast<size_t>(s.c)), gbeta(static_cast<size_t>(s.c));
-            batch_norm_backward_reference(s, x.data(), gamma.data(), mean.data(), invstd.data(), g.data(), gx.data(),
-                                          ggamma.data(), gbeta.data());
+            batch_norm_backward_reference(s, x.data(), y.data(), gamma.data(), mean.data(), invstd.data(), g.data(),
+                                          gx.data(), ggamma.data(), gbeta.data());
             DeviceArray<float> dgo(be, g), ogx(be, gx.size()), oggamma(be, ggamma.size()), ogbeta(be, gbeta.size());
-            be.batch_norm_backward(s, dx.get(), dg.get(), dmean.get(), dinv.get(), dgo.get(), ogx.get(),
+            be.batch_norm_backward(s, dx.get(), dy.get(), dg.get(), dmean.get(), dinv.get(), dgo.get(), ogx.get(),
                                    oggamma.get(), ogbeta.get());
             EXPECT_TRUE(all_close(ogx.host(), gx, 1e-4)) << "dx";
             EXPECT_TRUE(all_close(oggamma.host(), ggamma, kTol)) << "dgamma";
@@ -403,6 +403,9 @@ std::vector<OpCase> all_cases() {
       bn_train("batch_norm_train_single_pixel_batch", BatchNormShape{2, 3, 1, 1e-3f, 0.3f}),
       bn_eval("batch_norm_eval", BatchNormShape{2, 4, 29, 1e-5f, 0.1f}),
       bn_train("batch_norm_train_many_chunks", BatchNormShape{3, 2, 9000, 1e-5f, 0.1f}),
+      bn_train("batch_norm_relu_train", BatchNormShape{3, 5, 37, 1e-5f, 0.1f, true}),
+      bn_train("batch_norm_relu_train_many_chunks", BatchNormShape{3, 2, 9000, 1e-5f, 0.1f, true}),
+      bn_eval("batch_norm_relu_eval", BatchNormShape{2, 4, 29, 1e-5f, 0.1f, true}),
       bn_fold("batch_norm_fold", 6, 27),
       relu_case("relu", 1001),
       relu_case("relu_1", 1),

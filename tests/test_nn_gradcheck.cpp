@@ -114,23 +114,47 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ConvTranspose2dGrad,
                                            ConvTranspose2dShape{1, 2, 3, 4, 2, 3, 2, 1}),
                          [](const auto& info) { return shape_name(info.param); });
 
-TEST(BatchNormGrad, TrainingForwardMatchesFiniteDifferences) {
-  const BatchNormShape s{3, 4, 10, 1e-5f, 0.1f};
+class BatchNormGrad : public ::testing::TestWithParam<bool> {};
+
+TEST_P(BatchNormGrad, TrainingForwardMatchesFiniteDifferences) {
+  const BatchNormShape s{3, 4, 10, 1e-5f, 0.1f, GetParam()};
   F x = random_floats(s.size(), 1, -2.0f, 2.0f), gamma = random_floats(s.c, 2, 0.5f, 1.5f), beta = random_floats(s.c, 3);
   const F r = random_floats(s.size(), 4);
   F y(x.size()), mean(4), invstd(4), rm(4), rv(4, 1.0f), gx(x.size()), gg(4), gbeta(4);
+  if (s.relu) {
+    // Finite differences break where a step crosses the ReLU's kink: move every input whose
+    // normalised value lies within 0.05 of zero away from it (gamma > 0, so up is up).
+    BatchNormShape plain = s;
+    plain.relu = false;
+    for (int round = 0; round < 20; ++round) {
+      batch_norm_forward_train_reference(plain, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
+                                         mean.data(), invstd.data());
+      bool moved = false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (std::fabs(y[i]) < 0.05f) x[i] += y[i] >= 0.0f ? 0.1f : -0.1f, moved = true;
+      if (!moved) break;
+      ASSERT_LT(round, 19) << "inputs still within 0.05 of the ReLU's kink";
+    }
+  }
   const Objective L = [&] {
     batch_norm_forward_train_reference(s, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(),
                                        mean.data(), invstd.data());
     return dot(y, r);
   };
   L();
-  batch_norm_backward_reference(s, x.data(), gamma.data(), mean.data(), invstd.data(), r.data(), gx.data(), gg.data(),
-                                gbeta.data());
+  batch_norm_backward_reference(s, x.data(), y.data(), gamma.data(), mean.data(), invstd.data(), r.data(), gx.data(),
+                                gg.data(), gbeta.data());
+  if (s.relu) {
+    int zeros = 0;
+    for (float v : y) zeros += v == 0.0f;
+    ASSERT_GT(zeros, 0) << "the ReLU must cut something for the case to test its mask";
+  }
   expect_gradient("dx", x, gx, L, 1e-2f, 5e-3);
   expect_gradient("dgamma", gamma, gg, L);
   expect_gradient("dbeta", beta, gbeta, L);
 }
+INSTANTIATE_TEST_SUITE_P(Relu, BatchNormGrad, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "WithRelu" : "Plain"; });
 
 TEST(ReluGrad, MatchesFiniteDifferencesAwayFromTheKink) {
   F x = random_floats(200, 1);

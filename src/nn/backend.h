@@ -88,10 +88,10 @@ class Backend {
     (void)s, (void)x, (void)gamma, (void)beta, (void)running_mean, (void)running_var, (void)y;
     not_implemented("batch_norm_forward_eval");
   }
-  virtual void batch_norm_backward(const BatchNormShape& s, const float* x, const float* gamma,
+  virtual void batch_norm_backward(const BatchNormShape& s, const float* x, const float* y, const float* gamma,
                                    const float* save_mean, const float* save_invstd, const float* dy, float* dx,
                                    float* dgamma, float* dbeta) {
-    (void)s, (void)x, (void)gamma, (void)save_mean, (void)save_invstd, (void)dy, (void)dx, (void)dgamma,
+    (void)s, (void)x, (void)y, (void)gamma, (void)save_mean, (void)save_invstd, (void)dy, (void)dx, (void)dgamma,
         (void)dbeta;
     not_implemented("batch_norm_backward");
   }

@@ -13,8 +13,8 @@ void batch_norm_forward_train(const BatchNormShape& s, const float* x, const flo
 void batch_norm_forward_eval(const BatchNormShape& s, const float* x, const float* gamma, const float* beta,
                              const float* running_mean, const float* running_var, float* y, int64_t c0 = 0,
                              int64_t c1 = -1);
-void batch_norm_backward(const BatchNormShape& s, const float* x, const float* gamma, const float* save_mean,
-                         const float* save_invstd, const float* dy, float* dx, float* dgamma, float* dbeta,
-                         int64_t c0 = 0, int64_t c1 = -1);
+void batch_norm_backward(const BatchNormShape& s, const float* x, const float* y, const float* gamma,
+                         const float* save_mean, const float* save_invstd, const float* dy, float* dx, float* dgamma,
+                         float* dbeta, int64_t c0 = 0, int64_t c1 = -1);
 
 }  // namespace strata::nn::fast

@@ -19,7 +19,7 @@ BatchNormReluLayer::BatchNormReluLayer(ParamSet& params, const std::string& name
 Act BatchNormReluLayer::forward(const Act& x, bool train) {
   if (x.c != c_) throw Error("batch_norm: input has " + std::to_string(x.c) + " channels, the layer expects " +
                        std::to_string(c_));
-  const BatchNormShape s{x.n, c_, x.hw(), eps_, momentum_};
+  const BatchNormShape s{x.n, c_, x.hw(), eps_, momentum_, true};
   x_ = x;
   y_ = out_.shape(be_, x.n, x.c, x.h, x.w);
   if (train) {
@@ -30,7 +30,6 @@ Act BatchNormReluLayer::forward(const Act& x, bool train) {
     be_.batch_norm_forward_eval(s, x.data, gamma_->data(), beta_->data(), running_mean_->data(),
                                 running_var_->data(), y_.data);
   }
-  be_.relu_forward(y_.data, y_.data, y_.numel());
   return y_;
 }
 
@@ -41,11 +40,10 @@ void BatchNormReluLayer::fold(const Param& conv_weight, float* w_out, float* b_o
 }
 
 Act BatchNormReluLayer::backward(const float* dy) {
-  const BatchNormShape s{x_.n, c_, x_.hw(), eps_, momentum_};
-  Act dnorm = dnorm_.shape(be_, x_.n, x_.c, x_.h, x_.w), dx = dx_.shape(be_, x_.n, x_.c, x_.h, x_.w);
-  be_.relu_backward(y_.data, dy, dnorm.data, dnorm.numel());
+  const BatchNormShape s{x_.n, c_, x_.hw(), eps_, momentum_, true};
+  Act dx = dx_.shape(be_, x_.n, x_.c, x_.h, x_.w);
   Act mean = mean_.shape(be_, 1, c_, 1, 1), invstd = invstd_.shape(be_, 1, c_, 1, 1);
-  be_.batch_norm_backward(s, x_.data, gamma_->data(), mean.data, invstd.data, dnorm.data, dx.data,
+  be_.batch_norm_backward(s, x_.data, y_.data, gamma_->data(), mean.data, invstd.data, dy, dx.data,
                           gamma_->grad_data(), beta_->grad_data());
   return dx;
 }

@@ -2,7 +2,8 @@
 // Batch normalisation followed by ReLU, the block every U-Net convolution ends with.
 // Parameters "<name>.weight" (gamma), "<name>.bias" (beta) and the untrained buffers
 // "<name>.running_mean", "<name>.running_var", named as PyTorch's BatchNorm2d state_dict.
-// ReLU runs in place on the normalised output: its backward needs only that output.
+// The ReLU is part of the batch-norm op (BatchNormShape::relu): one pass forward, and backward
+// masks dy by the output, with no buffer for the masked gradient.
 #include <string>
 
 #include "nn/activation.h"
@@ -26,7 +27,7 @@ class BatchNormReluLayer {
   float eps_, momentum_;
   Param *gamma_, *beta_, *running_mean_, *running_var_;
   Act x_, y_;
-  ActBuffer out_, dnorm_, dx_, mean_, invstd_;
+  ActBuffer out_, dx_, mean_, invstd_;
 };
 
 }  // namespace strata::nn

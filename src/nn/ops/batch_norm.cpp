@@ -7,6 +7,10 @@
 
 namespace strata::nn {
 
+namespace {
+float activate(const BatchNormShape& s, float v) { return s.relu && !(v > 0.0f) ? 0.0f : v; }
+}  // namespace
+
 int64_t BatchNormShape::size() const { return checked_product({n, c, hw}); }
 
 void BatchNormShape::validate() const {
@@ -36,7 +40,7 @@ void batch_norm_forward_train_reference(const BatchNormShape& s, const float* x,
     for (int64_t n = 0; n < s.n; ++n)
       for (int64_t i = 0; i < s.hw; ++i) {
         const int64_t j = (n * s.c + c) * s.hw + i;
-        y[j] = static_cast<float>((x[j] - mean) * invstd * gamma[c] + beta[c]);
+        y[j] = activate(s, static_cast<float>((x[j] - mean) * invstd * gamma[c] + beta[c]));
       }
     save_mean[c] = static_cast<float>(mean);
     save_invstd[c] = static_cast<float>(invstd);
@@ -55,7 +59,7 @@ void batch_norm_forward_eval_reference(const BatchNormShape& s, const float* x, 
     for (int64_t n = 0; n < s.n; ++n)
       for (int64_t i = 0; i < s.hw; ++i) {
         const int64_t j = (n * s.c + c) * s.hw + i;
-        y[j] = static_cast<float>((x[j] - running_mean[c]) * invstd * gamma[c] + beta[c]);
+        y[j] = activate(s, static_cast<float>((x[j] - running_mean[c]) * invstd * gamma[c] + beta[c]));
       }
   }
 }
@@ -74,10 +78,12 @@ void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t 
 
 // With xhat = (x - mean) * invstd and m = n * hw values per channel:
 // dx = gamma * invstd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat)).
-void batch_norm_backward_reference(const BatchNormShape& s, const float* x, const float* gamma,
-                                   const float* save_mean, const float* save_invstd, const float* dy, float* dx,
+void batch_norm_backward_reference(const BatchNormShape& s, const float* x, const float* y, const float* gamma,
+                                   const float* save_mean, const float* save_invstd, const float* dy_out, float* dx,
                                    float* dgamma, float* dbeta) {
   s.validate();
+  // The gradient at the normalisation's output: dy_out through the ReLU when there is one.
+  const auto dy = [&](int64_t j) { return s.relu && !(y[j] > 0.0f) ? 0.0f : dy_out[j]; };
   const double count = static_cast<double>(s.n * s.hw);
   for (int64_t c = 0; c < s.c; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
@@ -85,8 +91,8 @@ void batch_norm_backward_reference(const BatchNormShape& s, const float* x, cons
     for (int64_t n = 0; n < s.n; ++n)
       for (int64_t i = 0; i < s.hw; ++i) {
         const int64_t j = (n * s.c + c) * s.hw + i;
-        sum_dy += dy[j];
-        sum_dy_xhat += dy[j] * (x[j] - mean) * invstd;
+        sum_dy += dy(j);
+        sum_dy_xhat += dy(j) * (x[j] - mean) * invstd;
       }
     if (dgamma) dgamma[c] = static_cast<float>(sum_dy_xhat);
     if (dbeta) dbeta[c] = static_cast<float>(sum_dy);
@@ -96,7 +102,7 @@ void batch_norm_backward_reference(const BatchNormShape& s, const float* x, cons
       for (int64_t i = 0; i < s.hw; ++i) {
         const int64_t j = (n * s.c + c) * s.hw + i;
         const double xhat = (x[j] - mean) * invstd;
-        dx[j] = static_cast<float>(scale * (count * dy[j] - sum_dy - xhat * sum_dy_xhat));
+        dx[j] = static_cast<float>(scale * (count * dy(j) - sum_dy - xhat * sum_dy_xhat));
       }
   }
 }

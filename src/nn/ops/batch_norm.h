@@ -2,6 +2,8 @@
 // Batch normalisation over (n, h, w) per channel, NCHW float32, as PyTorch's BatchNorm2d:
 // training normalises with the batch's biased variance and moves the running statistics
 // by `momentum` (running_var takes the unbiased variance); evaluation uses the running ones.
+// With `relu` set a ReLU follows in the same op (y = max(0, bn(x))), so that neither pass
+// needs a separate sweep over the activation nor backward a buffer for the masked gradient.
 #include <cstdint>
 
 namespace strata::nn {
@@ -9,6 +11,7 @@ namespace strata::nn {
 struct BatchNormShape {
   int64_t n = 1, c = 1, hw = 1;
   float eps = 1e-5f, momentum = 0.1f;
+  bool relu = false;
   int64_t size() const;  // n * c * hw, overflow-checked
   void validate() const;
 };
@@ -29,8 +32,9 @@ void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t 
                                const float* beta, const float* running_mean, const float* running_var, float* w_out,
                                float* b_out);
 
-// Backward of the training forward. Overwrites dx, dgamma, dbeta.
-void batch_norm_backward_reference(const BatchNormShape& s, const float* x, const float* gamma,
+// Backward of the training forward. Overwrites dx, dgamma, dbeta. y is the forward's output,
+// read only with s.relu: dy counts as zero where y <= 0.
+void batch_norm_backward_reference(const BatchNormShape& s, const float* x, const float* y, const float* gamma,
                                    const float* save_mean, const float* save_invstd, const float* dy, float* dx,
                                    float* dgamma, float* dbeta);
 
