@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,6 +23,18 @@ int threads() {
   const char* t = std::getenv("STRATA_THREADS");
   return t ? std::max(1, std::atoi(t)) : 1;
 }
+
+// A field of /proc/self/status in KiB (VmRSS, VmHWM), or -1 where there is none.
+int64_t status_kib(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key + ":", 0) == 0) return std::stoll(line.substr(key.size() + 1));
+  return -1;
+}
+
+// Resets the peak resident set (VmHWM) to the current one (Linux's clear_refs "5"), so that a
+// benchmark's peak is its own and not that of an earlier run in the process.
+bool reset_peak_rss() { return static_cast<bool>(std::ofstream("/proc/self/clear_refs") << "5"); }
 
 std::vector<float> randoms(int64_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -78,6 +91,8 @@ BENCHMARK(BM_Conv2dBackward)->Apply(conv_shapes);
 
 void model_bench(benchmark::State& state, const ModelConfig& config, bool train) {
   const int64_t n = 16, hw = 128;
+  const int64_t rss_before = status_kib("VmRSS");
+  const bool peak_known = reset_peak_rss();
   auto be = make_cpu_backend(threads());
   auto model = make_model(*be, config, 1);
   const auto x = randoms(n * config.in_bands * hw * hw, 1);
@@ -98,6 +113,8 @@ void model_bench(benchmark::State& state, const ModelConfig& config, bool train)
   state.counters["Mpx/s"] = benchmark::Counter(static_cast<double>(n * hw * hw) * 1e-6,
                                                benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = threads();
+  // Model, data and every buffer of a step: what PyTorch's figure in side_by_side.py also counts.
+  if (peak_known) state.counters["peak_MiB"] = static_cast<double>(status_kib("VmHWM") - rss_before) / 1024.0;
 }
 
 void BM_UNetSmallInference(benchmark::State& s) { model_bench(s, unet_small_config(), false); }
