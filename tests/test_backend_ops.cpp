@@ -388,6 +388,13 @@ std::vector<OpCase> all_cases() {
       // Several 64 x 64 tiles of the CUDA products with ragged edges, and a weight gradient whose
       // sum over the batch is split across blocks.
       conv_forward("conv2d_fwd_multi_tile_odd", conv(3, 19, 23, 21, 70, 3, 1), true),
+      // 3x3 stride 1 runs as Winograd F(2x2, 3x3) on AVX-512: 16 tiles a vector (w = 32 is one
+      // full vector, 34 one and a lane), one tile row a band when the rows are wide.
+      conv_forward("conv2d_fwd_winograd_vector_edges", conv(2, 5, 7, 34, 9, 3, 1), true),
+      conv_forward("conv2d_fwd_winograd_one_vector", conv(1, 6, 6, 32, 8, 3, 1), true),
+      conv_forward("conv2d_fwd_winograd_many_bands", conv(1, 64, 9, 301, 64, 3, 1), true),
+      conv_backward("conv2d_bwd_winograd_vector_edges", conv(2, 5, 7, 34, 9, 3, 1)),
+      conv_backward("conv2d_bwd_winograd_many_bands", conv(1, 64, 9, 301, 64, 3, 1)),
       conv_backward("conv2d_bwd_multi_tile_split_k", conv(4, 16, 33, 31, 70, 3, 2)),
       convt_forward("conv_transpose2d_fwd_k5_s1_p2", convt(2, 8, 7, 9, 5, 5, 1, 2)),
       convt_forward("conv_transpose2d_fwd_k2_s2", convt(2, 8, 5, 6, 4, 2, 2, 0)),

@@ -102,14 +102,6 @@ class CpuBackend final : public Backend {
   // so it takes the banded conv2d path instead of a whole-image col2im.
   static bool as_conv(const ConvTranspose2dShape& s) { return s.stride == 1 && s.k % 2 == 1 && s.pad == s.k / 2; }
   static Conv2dShape conv_of(const ConvTranspose2dShape& s) { return {s.n, s.c_in, s.h, s.w, s.c_out, s.k, 1}; }
-  // dst = flip(src) between the [a][b][k][k] and [b][a][k][k] layouts (an involution).
-  static void flip_swap(const float* src, float* dst, int64_t a, int64_t b, int64_t k) {
-    for (int64_t i = 0; i < a; ++i)
-      for (int64_t j = 0; j < b; ++j)
-        for (int64_t ky = 0; ky < k; ++ky)
-          for (int64_t kx = 0; kx < k; ++kx)
-            dst[((j * a + i) * k + (k - 1 - ky)) * k + (k - 1 - kx)] = src[((i * b + j) * k + ky) * k + kx];
-  }
   float* grow(std::vector<float>& v, int64_t floats) {
     if (static_cast<size_t>(floats) > v.size()) {
       v.resize(static_cast<size_t>(floats));
@@ -123,7 +115,7 @@ class CpuBackend final : public Backend {
     s.validate();
     if (as_conv(s)) {
       float* wf = grow(flipped_, s.weight_size());
-      flip_swap(w, wf, s.c_in, s.c_out, s.k);
+      fast::flip_swap(w, wf, s.c_in, s.c_out, s.k);
       conv2d_forward(conv_of(s), x, wf, b, y);
       return;
     }
@@ -142,9 +134,9 @@ class CpuBackend final : public Backend {
     if (as_conv(s)) {
       float* wf = grow(flipped_, s.weight_size());
       float* dwf = dw ? grow(flipped_grad_, s.weight_size()) : nullptr;
-      flip_swap(w, wf, s.c_in, s.c_out, s.k);
+      fast::flip_swap(w, wf, s.c_in, s.c_out, s.k);
       conv2d_backward(conv_of(s), x, wf, dy, dx, dwf, db);
-      if (dw) flip_swap(dwf, dw, s.c_out, s.c_in, s.k);
+      if (dw) fast::flip_swap(dwf, dw, s.c_out, s.c_in, s.k);
       return;
     }
     const int64_t per = fast::conv_transpose2d_scratch_floats(s), wsize = s.weight_size();

@@ -6,6 +6,7 @@
 #include "nn/fast/gemm.h"
 #include "nn/fast/gemm_avx512.h"
 #include "nn/fast/im2col.h"
+#include "nn/fast/winograd.h"
 
 namespace strata::nn::fast {
 namespace {
@@ -92,15 +93,32 @@ void transpose(const float* src, int64_t rows, int64_t cols, int64_t ld, float* 
     for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld + c];
 }
 
+// dx of a 3x3 stride-1 convolution is the 3x3 stride-1 convolution of dy with the flipped,
+// channel-swapped weights: the Winograd forward computes it.
+Conv2dShape input_grad_conv(const Conv2dShape& s) { return {s.n, s.c_out, s.h, s.w, s.c_in, s.k, 1}; }
+
 }  // namespace
+
+void flip_swap(const float* src, float* dst, int64_t a, int64_t b, int64_t k) {
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j)
+      for (int64_t ky = 0; ky < k; ++ky)
+        for (int64_t kx = 0; kx < k; ++kx)
+          dst[((j * a + i) * k + (k - 1 - ky)) * k + (k - 1 - kx)] = src[((i * b + j) * k + ky) * k + kx];
+}
 
 int64_t conv2d_scratch_floats(const Conv2dShape& s) {
   s.validate();
-  return carve(s, nullptr).total;
+  const int64_t direct = carve(s, nullptr).total;
+  if (!winograd_applies(s)) return direct;
+  // Forward, or backward's dx (flipped weights, then the transposed convolution's scratch).
+  const int64_t dx = round16(s.weight_size()) + winograd_scratch_floats(input_grad_conv(s));
+  return std::max({direct, winograd_scratch_floats(s), dx});
 }
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y, float* scratch) {
   s.validate();
+  if (winograd_applies(s)) return winograd_conv2d_forward(s, x, w, b, y, scratch);
   const Lowering l = conv_lowering(s);
   const int64_t kk = s.c_in * s.k * s.k, ow = s.out_w(), pix = s.out_h() * ow;
   const int64_t band = band_rows(l);
@@ -138,6 +156,13 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const
   // The AVX-512 GEMM takes both products once they are arranged with kk as the row count.
   const bool wide = have_avx512() && !is_pointwise(s);
   if (db) bias_grad(dy, db, s.n, s.c_out, pix);
+  if (dx && winograd_applies(s)) {
+    float* flipped = scratch;
+    flip_swap(w, flipped, s.c_out, s.c_in, s.k);
+    winograd_conv2d_forward(input_grad_conv(s), dy, flipped, nullptr, dx, scratch + round16(s.weight_size()));
+    if (!dw) return;
+    dx = nullptr;  // the lowered loop below is left with dW
+  }
   if (wide && dx) transpose(w, s.c_out, kk, kk, sc.wt);
   for (int64_t n = 0; n < s.n; ++n) {
     const float* xn = x + n * s.c_in * s.h * s.w;

@@ -15,6 +15,11 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
 void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      float* db, float* scratch);
 
+// dst = src rotated by 180 degrees with its two channel axes swapped, between the [a][b][k][k]
+// and [b][a][k][k] layouts (an involution): the weights of the convolution that is the
+// transpose of the one with weights src.
+void flip_swap(const float* src, float* dst, int64_t a, int64_t b, int64_t k);
+
 int64_t conv_transpose2d_scratch_floats(const ConvTranspose2dShape& s);
 void conv_transpose2d_forward(const ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
                               float* y, float* scratch);
