@@ -122,7 +122,8 @@ OpCase convt_backward(std::string name, ConvTranspose2dShape s) {
 }
 
 // ---- normalisation, activations, resampling ----------------------------------------------
-OpCase bn_train(std::string name, BatchNormShape s) {
+// in_place: backward writes dx over dy, as the U-Net's layers call it.
+OpCase bn_train(std::string name, BatchNormShape s, bool in_place = false) {
   return {std::move(name), [=](Backend& be, double) {
             const F x = random_floats(s.size(), 1, -2.0f, 3.0f), gamma = random_floats(s.c, 2, 0.5f, 1.5f),
                     beta = random_floats(s.c, 3);
@@ -145,9 +146,9 @@ OpCase bn_train(std::string name, BatchNormShape s) {
             batch_norm_backward_reference(s, x.data(), y.data(), gamma.data(), mean.data(), invstd.data(), g.data(),
                                           gx.data(), ggamma.data(), gbeta.data());
             DeviceArray<float> dgo(be, g), ogx(be, gx.size()), oggamma(be, ggamma.size()), ogbeta(be, gbeta.size());
-            be.batch_norm_backward(s, dx.get(), dy.get(), dg.get(), dmean.get(), dinv.get(), dgo.get(), ogx.get(),
-                                   oggamma.get(), ogbeta.get());
-            EXPECT_TRUE(all_close(ogx.host(), gx, 1e-4)) << "dx";
+            be.batch_norm_backward(s, dx.get(), dy.get(), dg.get(), dmean.get(), dinv.get(), dgo.get(),
+                                   in_place ? dgo.get() : ogx.get(), oggamma.get(), ogbeta.get());
+            EXPECT_TRUE(all_close(in_place ? dgo.host() : ogx.host(), gx, 1e-4)) << "dx";
             EXPECT_TRUE(all_close(oggamma.host(), ggamma, kTol)) << "dgamma";
             EXPECT_TRUE(all_close(ogbeta.host(), gbeta, kTol)) << "dbeta";
           }};
@@ -412,6 +413,7 @@ std::vector<OpCase> all_cases() {
       bn_train("batch_norm_train_many_chunks", BatchNormShape{3, 2, 9000, 1e-5f, 0.1f}),
       bn_train("batch_norm_relu_train", BatchNormShape{3, 5, 37, 1e-5f, 0.1f, true}),
       bn_train("batch_norm_relu_train_many_chunks", BatchNormShape{3, 2, 9000, 1e-5f, 0.1f, true}),
+      bn_train("batch_norm_relu_train_in_place", BatchNormShape{3, 5, 37, 1e-5f, 0.1f, true}, true),
       bn_eval("batch_norm_relu_eval", BatchNormShape{2, 4, 29, 1e-5f, 0.1f, true}),
       bn_fold("batch_norm_fold", 6, 27),
       relu_case("relu", 1001),

@@ -39,9 +39,9 @@ void BatchNormReluLayer::fold(const Param& conv_weight, float* w_out, float* b_o
                       beta_->data(), running_mean_->data(), running_var_->data(), w_out, b_out);
 }
 
-Act BatchNormReluLayer::backward(const float* dy) {
+Act BatchNormReluLayer::backward(float* dy) {
   const BatchNormShape s{x_.n, c_, x_.hw(), eps_, momentum_, true};
-  Act dx = dx_.shape(be_, x_.n, x_.c, x_.h, x_.w);
+  const Act dx{dy, x_.n, x_.c, x_.h, x_.w};
   Act mean = mean_.shape(be_, 1, c_, 1, 1), invstd = invstd_.shape(be_, 1, c_, 1, 1);
   be_.batch_norm_backward(s, x_.data, y_.data, gamma_->data(), mean.data, invstd.data, dy, dx.data,
                           gamma_->grad_data(), beta_->grad_data());

@@ -16,8 +16,9 @@ class BatchNormReluLayer {
   BatchNormReluLayer(ParamSet& params, const std::string& name, int64_t channels, float eps = 1e-5f,
                      float momentum = 0.1f);
   Act forward(const Act& x, bool train);
-  // Needs a training forward before it; dy is not modified.
-  Act backward(const float* dy);
+  // Needs a training forward before it. The gradient is written over dy, which the caller
+  // no longer needs: a buffer the size of the activation less per layer.
+  Act backward(float* dy);
   // Evaluation-mode batch norm folded into the preceding bias-free convolution's weights.
   void fold(const Param& conv_weight, float* w_out, float* b_out);
 
@@ -27,7 +28,7 @@ class BatchNormReluLayer {
   float eps_, momentum_;
   Param *gamma_, *beta_, *running_mean_, *running_var_;
   Act x_, y_;
-  ActBuffer out_, dx_, mean_, invstd_;
+  ActBuffer out_, mean_, invstd_;
 };
 
 }  // namespace strata::nn

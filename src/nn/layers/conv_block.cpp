@@ -23,7 +23,7 @@ Act ConvBlock::forward_folded(Conv2dLayer& conv, BatchNormReluLayer& bn, ActBuff
   return y;
 }
 
-Act ConvBlock::backward(const float* dy, bool need_dx) {
+Act ConvBlock::backward(float* dy, bool need_dx) {
   Act d = bn2_.backward(dy);
   d = conv2_.backward(d.data, true);
   d = bn1_.backward(d.data);

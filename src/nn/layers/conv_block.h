@@ -14,7 +14,8 @@ class ConvBlock {
  public:
   ConvBlock(ParamSet& params, const std::string& name, int64_t c_in, int64_t c_out, std::mt19937_64& rng);
   Act forward(const Act& x, bool train);
-  Act backward(const float* dy, bool need_dx);
+  // dy is overwritten (the batch norms' gradients are computed in place).
+  Act backward(float* dy, bool need_dx);
 
  private:
   Conv2dLayer conv1_;

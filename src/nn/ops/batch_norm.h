@@ -32,8 +32,8 @@ void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t 
                                const float* beta, const float* running_mean, const float* running_var, float* w_out,
                                float* b_out);
 
-// Backward of the training forward. Overwrites dx, dgamma, dbeta. y is the forward's output,
-// read only with s.relu: dy counts as zero where y <= 0.
+// Backward of the training forward. Overwrites dx, dgamma, dbeta; dx may be dy (in place).
+// y is the forward's output, read only with s.relu: dy counts as zero where y <= 0.
 void batch_norm_backward_reference(const BatchNormShape& s, const float* x, const float* y, const float* gamma,
                                    const float* save_mean, const float* save_invstd, const float* dy, float* dx,
                                    float* dgamma, float* dbeta);
