@@ -427,6 +427,7 @@ std::vector<OpCase> all_cases() {
       upsample_case("upsample2x_1x1", 3, 1, 1),
       softmax_case("softmax_channels", 2, 9, 31),
       softmax_case("softmax_channels_many_blocks", 3, 9, 1000),
+      softmax_case("softmax_channels_one_class", 2, 1, 21),
       ce_case("cross_entropy_plain", CrossEntropyShape{2, 9, 50, 0.0f}, false, 0.0),
       ce_case("cross_entropy_weights_smoothing_ignore", CrossEntropyShape{3, 9, 40, 0.1f}, true, 0.3),
       ce_case("cross_entropy_all_ignored", CrossEntropyShape{1, 4, 10, 0.1f}, true, 1.0),

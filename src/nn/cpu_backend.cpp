@@ -13,6 +13,7 @@
 #include "nn/fast/batch_norm.h"
 #include "nn/fast/conv_gemm.h"
 #include "nn/fast/gemm.h"
+#include "nn/fast/softmax.h"
 #include "nn/fast/thread_pool.h"
 #include "nn/ops/concat.h"
 #include "nn/ops/elementwise.h"
@@ -233,7 +234,7 @@ class CpuBackend final : public Backend {
   }
   void softmax_channels(const float* x, float* y, int64_t n, int64_t c, int64_t hw) override {
     pool_.parallel_for(n, [&](int, int64_t b, int64_t e) {
-      softmax_channels_reference(x + b * c * hw, y + b * c * hw, e - b, c, hw);
+      fast::softmax_channels(x + b * c * hw, y + b * c * hw, e - b, c, hw);
     });
   }
   // Cross-entropy normalises by W, the weight of all counted pixels, so each thread runs the
