@@ -79,7 +79,7 @@ class CpuBackend final : public Backend {
                        float* db) override {
     s.validate();
     const int64_t per = fast::conv2d_scratch_floats(s), wsize = s.weight_size();
-    const int64_t stride = per + (dw ? wsize : 0) + (db ? s.c_out : 0);
+    const int64_t stride = lines(per + (dw ? wsize : 0) + (db ? s.c_out : 0));
     float* scratch = this->scratch(checked_mul(stride, pool_.size()));
     const int used = static_cast<int>(std::min<int64_t>(pool_.size(), s.n));
     pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
@@ -141,7 +141,7 @@ class CpuBackend final : public Backend {
       return;
     }
     const int64_t per = fast::conv_transpose2d_scratch_floats(s), wsize = s.weight_size();
-    const int64_t stride = per + (dw ? wsize : 0) + (db ? s.c_out : 0);
+    const int64_t stride = lines(per + (dw ? wsize : 0) + (db ? s.c_out : 0));
     float* scratch = this->scratch(checked_mul(stride, pool_.size()));
     const int used = static_cast<int>(std::min<int64_t>(pool_.size(), s.n));
     pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
@@ -281,16 +281,17 @@ class CpuBackend final : public Backend {
 
  private:
   // One growing scratch area shared by the convolutions: after the first step of a given
-  // shape nothing is allocated.
+  // shape nothing is allocated. From allocate(), so 64-byte aligned: the kernels' vectors are
+  // whole cache lines (a std::vector's 16-byte alignment split every load and store in two).
   float* scratch(int64_t floats) {
-    if (static_cast<size_t>(floats) > scratch_.size()) {
-      scratch_.resize(static_cast<size_t>(floats));
-      ++allocations_;
-    }
-    return scratch_.data();
+    const auto bytes = static_cast<size_t>(checked_mul(floats, static_cast<int64_t>(sizeof(float))));
+    if (!scratch_ || scratch_->bytes() < bytes) scratch_ = std::make_unique<DeviceBuffer>(*this, bytes);
+    return scratch_->as<float>();
   }
+  // Per-thread parts of the scratch start on cache lines too.
+  static int64_t lines(int64_t floats) { return (floats + 15) / 16 * 16; }
   fast::ThreadPool pool_;
-  std::vector<float> scratch_;
+  std::unique_ptr<DeviceBuffer> scratch_;
   std::vector<float> flipped_, flipped_grad_;  // transposed-conv weights as conv weights
   int64_t allocations_ = 0;
 };
