@@ -13,6 +13,7 @@
 #include "nn/fast/batch_norm.h"
 #include "nn/fast/conv_gemm.h"
 #include "nn/fast/gemm.h"
+#include "nn/fast/max_pool.h"
 #include "nn/fast/softmax.h"
 #include "nn/fast/thread_pool.h"
 #include "nn/ops/concat.h"
@@ -204,8 +205,8 @@ class CpuBackend final : public Backend {
     s.validate();
     pool_.parallel_for(s.n, [&](int, int64_t n0, int64_t n1) {
       const PoolShape part{n1 - n0, s.c, s.h, s.w};
-      max_pool2x2_backward_reference(part, x + n0 * s.c * s.h * s.w, dy + n0 * s.c * s.out_h() * s.out_w(),
-                                     dx + n0 * s.c * s.h * s.w);
+      fast::max_pool2x2_backward(part, x + n0 * s.c * s.h * s.w, dy + n0 * s.c * s.out_h() * s.out_w(),
+                                 dx + n0 * s.c * s.h * s.w);
     });
   }
   void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
