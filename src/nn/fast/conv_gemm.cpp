@@ -87,15 +87,11 @@ ConvScratch carve(const Conv2dShape& s, float* base) {
   return c;
 }
 
-// dst[c][r] = src[r * ld + c] for r < rows, c < cols. In strips of 16 columns: each source
-// row gives one cache line and the strip's 16 destination rows stay in L1 meanwhile (column
-// by column, every read was a line of its own, ld apart).
+// dst[c][r] = src[r * ld + c] for r < rows, c < cols.
 void transpose(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
-  for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-    const int64_t c1 = std::min(cols, c0 + 16);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * ld + c];
-  }
+  if (transpose_avx512(src, rows, cols, ld, dst)) return;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld + c];
 }
 
 // dx of a 3x3 stride-1 convolution is the 3x3 stride-1 convolution of dy with the flipped,

@@ -3,6 +3,9 @@
 #include "nn/fast/gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 headers pass _mm512_undefined_ps() as the unused source of unmasked
+// shuffles and unpacks and then warn of it (GCC bug 105593); the warning is at the header's lines.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #define STRATA_AVX512 __attribute__((target("avx512f,fma")))
 #define STRATA_HAVE_X86 1
@@ -72,6 +75,42 @@ STRATA_AVX512 void pack_panel(int64_t k, const float* b, int64_t ldb, __mmask16 
   }
 }
 
+// 16 x 16 blocks through registers (unpack, shuffle, two 128-bit lane shuffles); the edges
+// element by element.
+STRATA_AVX512 bool transpose_avx512(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
+  static const bool ok = have_avx512();
+  if (!ok) return false;
+  const int64_t r16 = rows / 16 * 16, c16 = cols / 16 * 16;
+  for (int64_t r0 = 0; r0 < r16; r0 += 16)
+    for (int64_t c0 = 0; c0 < c16; c0 += 16) {
+      __m512 r[16], t[16];
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + (r0 + i) * ld + c0);
+      for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+      }
+      for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; ++i) {
+          t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+          t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+      for (int i = 0; i < 8; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+      }
+      for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (c0 + i) * rows + r0, r[i]);
+    }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = i < r16 ? c16 : 0; j < cols; ++j) dst[j * rows + i] = src[i * ld + j];
+  return true;
+}
+
 bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                  int64_t ldc, const float* bias, bool accumulate, float* panel) {
   static const bool ok = have_avx512();
@@ -101,6 +140,7 @@ bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, c
 #else
 
 bool have_avx512() { return false; }
+bool transpose_avx512(const float*, int64_t, int64_t, int64_t, float*) { return false; }
 bool gemm_avx512(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
                  const float*, bool, float*) {
   return false;

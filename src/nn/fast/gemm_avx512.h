@@ -15,4 +15,7 @@ bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, c
                  int64_t ldc, const float* bias, bool accumulate, float* panel);
 inline int64_t gemm_panel_floats(int64_t k) { return k * 32; }
 
+// dst[c * rows + r] = src[r * ld + c] for r < rows, c < cols; false (nothing done) without AVX-512.
+bool transpose_avx512(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst);
+
 }  // namespace strata::nn::fast

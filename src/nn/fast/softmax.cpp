@@ -4,23 +4,21 @@
 #include "nn/ops/softmax.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 headers pass _mm512_undefined_ps() as the unused source of unmasked
+// operations and then warn of it (GCC bug 105593); the warning is at the header's lines.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #define STRATA_AVX512 __attribute__((target("avx512f")))
 
 namespace strata::nn::fast {
 namespace {
 
-// Unmasked max, roundscale and scalef through their masked forms with every lane set: GCC 12
-// warns (-Wmaybe-uninitialized) of the undefined pass-through source of the unmasked ones.
-constexpr __mmask16 kAll = 0xFFFF;
-STRATA_AVX512 inline __m512 max16(__m512 a, __m512 b) { return _mm512_mask_max_ps(a, kAll, a, b); }
-
 // e^x for x <= 0 (softmax's x - max): e^x = 2^k e^r with k = round(x / ln2), r = x - k ln2
 // (ln2 in two parts, so r is exact to float), e^r by its Taylor series to r^6.
 STRATA_AVX512 inline __m512 exp_nonpositive(__m512 x) {
-  x = max16(x, _mm512_set1_ps(-87.0f));  // below, e^x is under float's normal range
-  const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504f));
-  const __m512 k = _mm512_mask_roundscale_ps(t, kAll, t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));  // below, e^x is under float's normal range
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
   r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
   __m512 p = _mm512_set1_ps(1.0f / 720.0f);
@@ -30,13 +28,13 @@ STRATA_AVX512 inline __m512 exp_nonpositive(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_mask_scalef_ps(p, kAll, p, k);
+  return _mm512_scalef_ps(p, k);
 }
 
 // Pixels [i, i + 16) of one image (masked at the end), channel planes hw apart.
 STRATA_AVX512 void softmax_block(const float* x, float* y, int64_t c, int64_t hw, int64_t i, __mmask16 m) {
   __m512 mx = _mm512_maskz_loadu_ps(m, x + i);
-  for (int64_t k = 1; k < c; ++k) mx = max16(mx, _mm512_maskz_loadu_ps(m, x + k * hw + i));
+  for (int64_t k = 1; k < c; ++k) mx = _mm512_max_ps(mx, _mm512_maskz_loadu_ps(m, x + k * hw + i));
   __m512 sum = _mm512_setzero_ps();
   for (int64_t k = 0; k < c; ++k) {
     const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + k * hw + i), mx));
