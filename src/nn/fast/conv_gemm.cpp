@@ -157,12 +157,14 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const
   // The AVX-512 GEMM takes both products once they are arranged with kk as the row count.
   const bool wide = have_avx512() && !is_pointwise(s);
   if (db) bias_grad(dy, db, s.n, s.c_out, pix);
-  if (dx && winograd_applies(s)) {
-    float* flipped = scratch;
-    flip_swap(w, flipped, s.c_out, s.c_in, s.k);
-    winograd_conv2d_forward(input_grad_conv(s), dy, flipped, nullptr, dx, scratch + round16(s.weight_size()));
-    if (!dw) return;
-    dx = nullptr;  // the lowered loop below is left with dW
+  if (winograd_applies(s)) {
+    if (dx) {
+      float* flipped = scratch;
+      flip_swap(w, flipped, s.c_out, s.c_in, s.k);
+      winograd_conv2d_forward(input_grad_conv(s), dy, flipped, nullptr, dx, scratch + round16(s.weight_size()));
+    }
+    if (dw) winograd_conv2d_weight_grad(s, x, dy, dw, scratch);
+    return;
   }
   if (wide && dx) transpose(w, s.c_out, kk, kk, sc.wt);
   for (int64_t n = 0; n < s.n; ++n) {

@@ -30,22 +30,24 @@ Plan plan_of(const Conv2dShape& s) {
 }
 
 // The scratch of one call: U [16][c_out][c_in], V [16][c_in][T], M [16][c_out][T] with T the
-// tiles of a band, and the GEMM's panel.
+// tiles of a band, the GEMM's panel, and for the weight gradient M[q] transposed [T][c_out]
+// (U then holds dU transposed, [16][c_in][c_out], and M the transformed dy).
 struct Scratch {
-  float *u, *v, *m, *panel;
+  float *u, *v, *m, *panel, *mt;
   int64_t total;
 };
 
 Scratch carve(const Conv2dShape& s, const Plan& p, float* base) {
   const int64_t band_tiles = checked_mul(p.band_rows, p.tiles_w);
-  const int64_t sizes[4] = {round16(checked_product({kPositions, s.c_out, s.c_in})),
+  const int64_t sizes[5] = {round16(checked_product({kPositions, s.c_out, s.c_in})),
                             round16(checked_product({kPositions, s.c_in, band_tiles})),
                             round16(checked_product({kPositions, s.c_out, band_tiles})),
-                            round16(gemm_panel_floats(s.c_in))};
+                            round16(gemm_panel_floats(std::max(s.c_in, band_tiles))),
+                            round16(checked_mul(band_tiles, s.c_out))};
   Scratch sc{};
-  float** slots[4] = {&sc.u, &sc.v, &sc.m, &sc.panel};
+  float** slots[5] = {&sc.u, &sc.v, &sc.m, &sc.panel, &sc.mt};
   int64_t offset = 0;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     *slots[i] = base ? base + offset : nullptr;
     offset += sizes[i];
   }
@@ -161,8 +163,74 @@ STRATA_AVX512 void transform_output_row(const float* mrow, int64_t stride, int64
     }
   }
 }
+// One tile row of one dy channel: dM = A dy A^T (4x4 from each 2x2 tile of the output rows
+// 2ty, 2ty+1; zero beyond the image), written to m[q * stride + tx]. A dy A^T maps a row pair
+// (u, v) to (u, u + v, u - v, -v) in both directions.
+STRATA_AVX512 void transform_grad_row(const float* plane, int64_t h, int64_t w, int64_t ty, int64_t tw, float* m,
+                                      int64_t stride) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (int64_t tx = 0; tx < tw; tx += 16) {
+    __m512 r[2][4];  // r[a] = (dy row 2ty+a) A^T
+    for (int a = 0; a < 2; ++a) {
+      const int64_t oy = 2 * ty + a;
+      const __mmask16 inside = oy < h ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>(0);
+      const float* row = plane + (oy < h ? oy : 0) * w + 2 * tx;
+      const __m512 lo = _mm512_maskz_loadu_ps(lanes_in(2 * tx, w) & inside, row);
+      const __m512 hi = _mm512_maskz_loadu_ps(lanes_in(2 * tx + 16, w) & inside, row + 16);
+      const __m512 u = _mm512_permutex2var_ps(lo, even, hi), v = _mm512_permutex2var_ps(lo, odd, hi);
+      r[a][0] = u;
+      r[a][1] = _mm512_add_ps(u, v);
+      r[a][2] = _mm512_sub_ps(u, v);
+      r[a][3] = _mm512_sub_ps(_mm512_setzero_ps(), v);
+    }
+    const __mmask16 k = lanes_in(tx, tw);
+    for (int j = 0; j < 4; ++j) {
+      _mm512_mask_storeu_ps(m + j * stride + tx, k, r[0][j]);
+      _mm512_mask_storeu_ps(m + (4 + j) * stride + tx, k, _mm512_add_ps(r[0][j], r[1][j]));
+      _mm512_mask_storeu_ps(m + (8 + j) * stride + tx, k, _mm512_sub_ps(r[0][j], r[1][j]));
+      _mm512_mask_storeu_ps(m + (12 + j) * stride + tx, k, _mm512_sub_ps(_mm512_setzero_ps(), r[1][j]));
+    }
+  }
+}
+
 void prefetch_rows(const float* p, int64_t count) {
   for (int64_t i = 0; i < count; i += 16) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
+}
+// V of tile rows [ty0, ty0 + rows) of one image, all channels: v [16][c_in][rows * tw].
+void transform_input_band(const Conv2dShape& s, const float* xn, int64_t ty0, int64_t rows, int64_t tw, float* v) {
+  const int64_t plane = s.h * s.w, t = rows * tw;
+  const int64_t iy0 = std::max<int64_t>(0, 2 * ty0 - 1), iy1 = std::min(s.h, 2 * (ty0 + rows) + 2);
+  for (int64_t ci = 0; ci < s.c_in; ++ci) {
+    // The band's rows of the next channel are a short stream 64 KiB and more away: fetch them
+    // while this channel is transformed (the hardware prefetcher does not; measured -10%).
+    if (ci + 1 < s.c_in) prefetch_rows(xn + (ci + 1) * plane + iy0 * s.w, (iy1 - iy0) * s.w);
+    for (int64_t ty = ty0; ty < ty0 + rows; ++ty)
+      transform_input_row(xn + ci * plane, s.h, s.w, ty, tw, v + ci * t + (ty - ty0) * tw, s.c_in * t);
+  }
+}
+
+// dW = G^T dU G for every (c_out, c_in), G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1], from dU
+// transposed [16][c_in][c_out].
+void weights_from_grad(const Conv2dShape& s, const float* dut, float* dw) {
+  const int64_t plane = s.c_in * s.c_out;
+  for (int64_t o = 0; o < s.c_out; ++o)
+    for (int64_t i = 0; i < s.c_in; ++i) {
+      float u[4][4];
+      for (int q = 0; q < 16; ++q) u[q / 4][q % 4] = dut[q * plane + i * s.c_out + o];
+      float gu[3][4];  // G^T dU
+      for (int c = 0; c < 4; ++c) {
+        gu[0][c] = u[0][c] + 0.5f * (u[1][c] + u[2][c]);
+        gu[1][c] = 0.5f * (u[1][c] - u[2][c]);
+        gu[2][c] = 0.5f * (u[1][c] + u[2][c]) + u[3][c];
+      }
+      float* g = dw + (o * s.c_in + i) * 9;
+      for (int a = 0; a < 3; ++a) {
+        g[a * 3] = gu[a][0] + 0.5f * (gu[a][1] + gu[a][2]);
+        g[a * 3 + 1] = 0.5f * (gu[a][1] - gu[a][2]);
+        g[a * 3 + 2] = 0.5f * (gu[a][1] + gu[a][2]) + gu[a][3];
+      }
+    }
 }
 #define STRATA_HAVE_WINOGRAD 1
 #endif
@@ -196,12 +264,7 @@ void winograd_conv2d_forward(const Conv2dShape& s, const float* x, const float* 
     float* yn = y + n * s.c_out * plane;
     for (int64_t ty0 = 0; ty0 < p.tiles_h; ty0 += p.band_rows) {
       const int64_t rows = std::min(p.band_rows, p.tiles_h - ty0), t = rows * tw;
-      const int64_t iy0 = std::max<int64_t>(0, 2 * ty0 - 1), iy1 = std::min(s.h, 2 * (ty0 + rows) + 2);
-      for (int64_t ci = 0; ci < s.c_in; ++ci) {
-        if (ci + 1 < s.c_in) prefetch_rows(xn + (ci + 1) * plane + iy0 * s.w, (iy1 - iy0) * s.w);
-        for (int64_t ty = ty0; ty < ty0 + rows; ++ty)
-          transform_input_row(xn + ci * plane, s.h, s.w, ty, tw, sc.v + ci * t + (ty - ty0) * tw, s.c_in * t);
-      }
+      transform_input_band(s, xn, ty0, rows, tw, sc.v);
       for (int64_t q = 0; q < kPositions; ++q)  // M[q] [c_out, T] = U[q] [c_out, c_in] * V[q] [c_in, T]
         gemm_avx512(s.c_out, t, s.c_in, sc.u + q * s.c_out * s.c_in, s.c_in, sc.v + q * s.c_in * t, t,
                     sc.m + q * s.c_out * t, t, nullptr, false, sc.panel);
@@ -215,6 +278,42 @@ void winograd_conv2d_forward(const Conv2dShape& s, const float* x, const float* 
   }
 #else
   (void)x, (void)w, (void)b, (void)y, (void)scratch;
+#endif
+}
+
+// dU[q] = sum over tiles of dM[q] V[q]^T, as dU^T[q] [c_in, c_out] += V[q] [c_in, T] * dM[q]^T [T, c_out]
+// with dM = A dy A^T, then dW = G^T dU G: 2.25x fewer multiplies than the lowered product.
+void winograd_conv2d_weight_grad(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* scratch) {
+  s.validate();
+  check(winograd_applies(s), "winograd_conv2d_weight_grad: needs a 3x3 stride-1 convolution and AVX-512");
+#ifdef STRATA_HAVE_WINOGRAD
+  const Plan p = plan_of(s);
+  const Scratch sc = carve(s, p, scratch);
+  const int64_t tw = p.tiles_w, plane = s.h * s.w;
+  bool first = true;
+  for (int64_t n = 0; n < s.n; ++n) {
+    const float* xn = x + n * s.c_in * plane;
+    const float* dyn = dy + n * s.c_out * plane;
+    for (int64_t ty0 = 0; ty0 < p.tiles_h; ty0 += p.band_rows) {
+      const int64_t rows = std::min(p.band_rows, p.tiles_h - ty0), t = rows * tw;
+      transform_input_band(s, xn, ty0, rows, tw, sc.v);
+      const int64_t oy0 = 2 * ty0, oy1 = std::min(s.h, 2 * (ty0 + rows));
+      for (int64_t co = 0; co < s.c_out; ++co) {
+        if (co + 1 < s.c_out) prefetch_rows(dyn + (co + 1) * plane + oy0 * s.w, (oy1 - oy0) * s.w);
+        for (int64_t ty = ty0; ty < ty0 + rows; ++ty)
+          transform_grad_row(dyn + co * plane, s.h, s.w, ty, tw, sc.m + co * t + (ty - ty0) * tw, s.c_out * t);
+      }
+      for (int64_t q = 0; q < kPositions; ++q) {
+        transpose_avx512(sc.m + q * s.c_out * t, s.c_out, t, t, sc.mt);
+        gemm_avx512(s.c_in, s.c_out, t, sc.v + q * s.c_in * t, t, sc.mt, s.c_out, sc.u + q * s.c_in * s.c_out,
+                    s.c_out, nullptr, !first, sc.panel);
+      }
+      first = false;
+    }
+  }
+  weights_from_grad(s, sc.u, dw);
+#else
+  (void)x, (void)dy, (void)dw, (void)scratch;
 #endif
 }
 

@@ -16,5 +16,7 @@ bool winograd_applies(const Conv2dShape& s);
 int64_t winograd_scratch_floats(const Conv2dShape& s);
 void winograd_conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
                              float* scratch);
+// dW (overwritten) of the images in s, as conv2d_backward_reference's.
+void winograd_conv2d_weight_grad(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* scratch);
 
 }  // namespace strata::nn::fast
