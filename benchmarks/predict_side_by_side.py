@@ -21,9 +21,11 @@ import sys
 import tempfile
 import time
 
-TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
-if os.environ.get("GLIBC_TUNABLES") != TUNABLES:
-    os.environ["GLIBC_TUNABLES"] = TUNABLES
+# One thread for PyTorch really: its OpenBLAS pool ignores torch.set_num_threads (see side_by_side.py).
+PYTORCH_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+if any(os.environ.get(k) != v for k, v in PYTORCH_ENV.items()):
+    os.environ.update(PYTORCH_ENV)
     os.execv(sys.executable, [sys.executable] + sys.argv)
 
 import h5py  # noqa: E402
@@ -97,7 +99,8 @@ def strata_predict(binary, ranks, model, scene, tile, out):
         cmd = ["mpirun", "-n", str(ranks)] + cmd
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
-    env.pop("GLIBC_TUNABLES", None)
+    for k in PYTORCH_ENV:
+        env.pop(k, None)
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit("strata predict failed:\n" + r.stdout + r.stderr)

@@ -130,8 +130,11 @@ def main():
     for arch, mode, bench_name in CASES:
         t_wall, t_cpu, t_peak = torch_mpx_per_s(arch, mode, args.threads, args.seconds)
         s_wall, s_cpu, s_peak = strata_mpx_per_s(args.bench, bench_name, args.threads, args.seconds)
-        print(f"{arch:<12} {mode:<10} {t_wall:>10.3f} {t_cpu:>11.3f} {s_wall:>10.3f} {s_cpu:>11.3f} "
-              f"{s_wall / t_wall:>7.2f} {s_cpu / t_cpu:>7.2f} {t_peak / 1024:>11.0f} {s_peak / 1024:>12.0f}", flush=True)
+        # bench_nn's CPU time is its main thread's: a per-CPU-second figure only with one thread.
+        s_cpu_text = f"{s_cpu:>11.3f}" if args.threads == 1 else f"{'-':>11}"
+        ratio_cpu_text = f"{s_cpu / t_cpu:>7.2f}" if args.threads == 1 else f"{'-':>7}"
+        print(f"{arch:<12} {mode:<10} {t_wall:>10.3f} {t_cpu:>11.3f} {s_wall:>10.3f} {s_cpu_text} "
+              f"{s_wall / t_wall:>7.2f} {ratio_cpu_text} {t_peak / 1024:>11.0f} {s_peak / 1024:>12.0f}", flush=True)
 
 
 if __name__ == "__main__":
