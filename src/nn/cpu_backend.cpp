@@ -9,7 +9,6 @@
 #include "core/checked.h"
 #include "core/error.h"
 #include "nn/backend.h"
-
 #include "nn/fast/batch_norm.h"
 #include "nn/fast/conv_gemm.h"
 #include "nn/fast/gemm.h"
