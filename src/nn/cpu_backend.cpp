@@ -26,7 +26,7 @@ namespace {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int threads) : pool_(threads) {
+  explicit CpuBackend(int threads) : pool_(threads), partial_counts_(static_cast<size_t>(pool_.size())) {
     // The pool splits work across threads; a BLAS that threads too would oversubscribe, and with
     // one thread asked for (one rank a core) OpenBLAS's own threads spin in sched_yield on the
     // cores the other ranks use.
@@ -277,7 +277,16 @@ class CpuBackend final : public Backend {
   void add_inplace(float* y, const float* x, int64_t count) override {
     pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { add_inplace_reference(y + b, x + b, e - b); });
   }
-  int64_t count_nonfinite(const float* x, int64_t count) override { return count_nonfinite_reference(x, count); }
+  // Every input batch is checked before a step: split like the elementwise ops.
+  int64_t count_nonfinite(const float* x, int64_t count) override {
+    std::fill(partial_counts_.begin(), partial_counts_.end(), 0);
+    pool_.parallel_for(count, [&](int t, int64_t b, int64_t e) {
+      partial_counts_[static_cast<size_t>(t)] = count_nonfinite_reference(x + b, e - b);
+    });
+    int64_t bad = 0;
+    for (int64_t c : partial_counts_) bad += c;
+    return bad;
+  }
 
  private:
   // One growing scratch area shared by the convolutions: after the first step of a given
@@ -293,6 +302,7 @@ class CpuBackend final : public Backend {
   fast::ThreadPool pool_;
   std::unique_ptr<DeviceBuffer> scratch_;
   std::vector<float> flipped_, flipped_grad_;  // transposed-conv weights as conv weights
+  std::vector<int64_t> partial_counts_;        // count_nonfinite's, one a thread
   int64_t allocations_ = 0;
 };
 
