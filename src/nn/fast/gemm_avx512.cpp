@@ -1,5 +1,8 @@
 #include "nn/fast/gemm_avx512.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "nn/fast/gemm.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -62,9 +65,18 @@ __mmask16 mask_of(int64_t cols) {
   return cols >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
 }
 
+bool no_avx512_asked() {
+  const char* v = std::getenv("STRATA_NO_AVX512");
+  return v && *v && std::string_view(v) != "0";
+}
+
 }  // namespace
 
-bool have_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"); }
+// STRATA_NO_AVX512=1 takes the paths of CPUs without it (AVX2 nodes): tests run them here.
+bool have_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && !no_avx512_asked();
+  return ok;
+}
 
 // B[0..k, j..j+32) copied to a contiguous k x 32 panel (zero beyond the right edge), so the
 // tiles stream it from L1/L2 instead of touching k distant rows.
@@ -78,8 +90,7 @@ STRATA_AVX512 void pack_panel(int64_t k, const float* b, int64_t ldb, __mmask16 
 // 16 x 16 blocks through registers (unpack, shuffle, two 128-bit lane shuffles); the edges
 // element by element.
 STRATA_AVX512 bool transpose_avx512(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
-  static const bool ok = have_avx512();
-  if (!ok) return false;
+  if (!have_avx512()) return false;
   const int64_t r16 = rows / 16 * 16, c16 = cols / 16 * 16;
   for (int64_t r0 = 0; r0 < r16; r0 += 16)
     for (int64_t c0 = 0; c0 < c16; c0 += 16) {
@@ -113,8 +124,7 @@ STRATA_AVX512 bool transpose_avx512(const float* src, int64_t rows, int64_t cols
 
 bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                  int64_t ldc, const float* bias, bool accumulate, float* panel) {
-  static const bool ok = have_avx512();
-  if (!ok) return false;
+  if (!have_avx512()) return false;
   const int64_t m8 = m / 8 * 8;
   if (m8 > 0) {
     for (int64_t j = 0; j < n; j += 32) {

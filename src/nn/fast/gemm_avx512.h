@@ -4,7 +4,7 @@
 // A register tile of 8 rows x 32 columns (16 zmm accumulators) is swept over C, one packed
 // 32-column panel of B at a time. `panel` is caller-owned scratch of k * 32 floats
 // (gemm_panel_floats). Rows beyond the last multiple of 8 go through the BLAS. Returns false (and does nothing) where the CPU
-// lacks AVX-512, so callers fall back to OpenBLAS.
+// lacks AVX-512 (or STRATA_NO_AVX512 is set), so callers fall back to OpenBLAS.
 #include <cstdint>
 
 namespace strata::nn::fast {
