@@ -11,6 +11,7 @@
 #include "nn/backend.h"
 #include "nn/fast/batch_norm.h"
 #include "nn/fast/conv_gemm.h"
+#include "nn/fast/cross_entropy.h"
 #include "nn/fast/gemm.h"
 #include "nn/fast/max_pool.h"
 #include "nn/fast/softmax.h"
@@ -238,21 +239,21 @@ class CpuBackend final : public Backend {
     });
   }
   // Cross-entropy normalises by W, the weight of all counted pixels, so each thread runs the
-  // reference on its images (normalised by its own W_t) and the parts are rescaled by W_t / W.
+  // fast path on its images (normalised by its own W_t) and the parts are rescaled by W_t / W.
   float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8_t* labels,
                       const float* class_weights, float* dlogits) override {
     s.validate();
-    if (pool_.size() == 1 || s.n == 1) return cross_entropy_reference(s, logits, labels, class_weights, dlogits);
+    if (pool_.size() == 1 || s.n == 1) return fast::cross_entropy(s, logits, labels, class_weights, dlogits);
     double loss_w[64][2] = {};  // per thread: loss_t * W_t, W_t
-    if (pool_.size() > 64) return cross_entropy_reference(s, logits, labels, class_weights, dlogits);
+    if (pool_.size() > 64) return fast::cross_entropy(s, logits, labels, class_weights, dlogits);
     pool_.parallel_for(s.n, [&](int t, int64_t n0, int64_t n1) {
       CrossEntropyShape part = s;
       part.n = n1 - n0;
       double w = 0.0;
       for (int64_t i = n0 * s.hw; i < n1 * s.hw; ++i)
         if (labels[i] != kIgnoreLabel && labels[i] < s.c) w += class_weights ? class_weights[labels[i]] : 1.0;
-      const float l = cross_entropy_reference(part, logits + n0 * s.c * s.hw, labels + n0 * s.hw, class_weights,
-                                              dlogits ? dlogits + n0 * s.c * s.hw : nullptr);
+      const float l = fast::cross_entropy(part, logits + n0 * s.c * s.hw, labels + n0 * s.hw, class_weights,
+                                          dlogits ? dlogits + n0 * s.c * s.hw : nullptr);
       loss_w[t][0] = static_cast<double>(l) * w;
       loss_w[t][1] = w;
     });
