@@ -3,20 +3,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "nn/fast/avx512.h"
 #include "nn/fast/gemm.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 headers pass _mm512_undefined_ps() as the unused source of unmasked
-// shuffles and unpacks and then warn of it (GCC bug 105593); the warning is at the header's lines.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#define STRATA_AVX512 __attribute__((target("avx512f,fma")))
-#define STRATA_HAVE_X86 1
-#endif
 
 namespace strata::nn::fast {
 
-#ifdef STRATA_HAVE_X86
+#ifdef STRATA_HAVE_AVX512_CODE
 namespace {
 
 // C[0..8, 0..32) of one tile from a packed k x 32 panel; mask0/mask1 cut the columns at
@@ -59,10 +51,6 @@ STRATA_AVX512 void tile8(int64_t k, const float* a, int64_t lda, const float* pa
   STRATA_STORE(0) STRATA_STORE(1) STRATA_STORE(2) STRATA_STORE(3) STRATA_STORE(4) STRATA_STORE(5) STRATA_STORE(6)
   STRATA_STORE(7)
 #undef STRATA_STORE
-}
-
-__mmask16 mask_of(int64_t cols) {
-  return cols >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
 }
 
 bool no_avx512_asked() {
@@ -129,7 +117,7 @@ bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, c
   if (m8 > 0) {
     for (int64_t j = 0; j < n; j += 32) {
       const int64_t cols = n - j < 32 ? n - j : 32;
-      const __mmask16 m0 = mask_of(cols), m1 = mask_of(cols > 16 ? cols - 16 : 0);
+      const __mmask16 m0 = lanes_in(0, cols), m1 = lanes_in(16, cols);
       pack_panel(k, b + j, ldb, m0, m1, panel);
       for (int64_t i = 0; i < m8; i += 8)
         tile8(k, a + i * lda, lda, panel, c + i * ldc + j, ldc, bias ? bias + i : nullptr, accumulate, m0, m1);

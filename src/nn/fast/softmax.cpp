@@ -1,14 +1,10 @@
 #include "nn/fast/softmax.h"
 
+#include "nn/fast/avx512.h"
 #include "nn/fast/gemm_avx512.h"
 #include "nn/ops/softmax.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 headers pass _mm512_undefined_ps() as the unused source of unmasked
-// operations and then warn of it (GCC bug 105593); the warning is at the header's lines.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#define STRATA_AVX512 __attribute__((target("avx512f")))
+#ifdef STRATA_HAVE_AVX512_CODE
 
 namespace strata::nn::fast {
 namespace {
@@ -48,11 +44,7 @@ STRATA_AVX512 void softmax_block(const float* x, float* y, int64_t c, int64_t hw
 
 STRATA_AVX512 void softmax_avx512(const float* x, float* y, int64_t n, int64_t c, int64_t hw) {
   for (int64_t b = 0; b < n; ++b)
-    for (int64_t i = 0; i < hw; i += 16) {
-      const int64_t left = hw - i;
-      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-      softmax_block(x + b * c * hw, y + b * c * hw, c, hw, i, m);
-    }
+    for (int64_t i = 0; i < hw; i += 16) softmax_block(x + b * c * hw, y + b * c * hw, c, hw, i, lanes_in(i, hw));
 }
 
 }  // namespace

@@ -2,11 +2,8 @@
 
 #include <algorithm>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
-
 #include "core/checked.h"
+#include "nn/fast/avx512.h"
 #include "nn/fast/gemm_avx512.h"
 
 namespace strata::nn::fast {
@@ -77,14 +74,7 @@ void transform_weights(const Conv2dShape& s, const float* w, float* u) {
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define STRATA_AVX512 __attribute__((target("avx512f")))
-
-// Lanes l of a 16-float load at `start` with 0 <= start + l < n.
-STRATA_AVX512 inline __mmask16 lanes_in(int64_t start, int64_t n) {
-  const int64_t lo = std::clamp<int64_t>(-start, 0, 16), hi = std::clamp<int64_t>(n - start, 0, 16);
-  return hi <= lo ? 0 : static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
+#ifdef STRATA_HAVE_AVX512_CODE
 
 // One tile row of one input channel: the input rows 2ty-1 .. 2ty+2 become V = B^T d B,
 // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for every tile of the row, written to
@@ -232,12 +222,11 @@ void weights_from_grad(const Conv2dShape& s, const float* dut, float* dw) {
       }
     }
 }
-#define STRATA_HAVE_WINOGRAD 1
 #endif
 
 }  // namespace
 
-#ifdef STRATA_HAVE_WINOGRAD
+#ifdef STRATA_HAVE_AVX512_CODE
 // The transforms are AVX-512 (masked loads and stores make the edges free); elsewhere the
 // direct convolution runs.
 bool winograd_applies(const Conv2dShape& s) { return s.k == 3 && s.stride == 1 && have_avx512(); }
@@ -254,7 +243,7 @@ void winograd_conv2d_forward(const Conv2dShape& s, const float* x, const float* 
                              float* scratch) {
   s.validate();
   check(winograd_applies(s), "winograd_conv2d_forward: needs a 3x3 stride-1 convolution and AVX-512");
-#ifdef STRATA_HAVE_WINOGRAD
+#ifdef STRATA_HAVE_AVX512_CODE
   const Plan p = plan_of(s);
   const Scratch sc = carve(s, p, scratch);
   const int64_t tw = p.tiles_w, plane = s.h * s.w;
@@ -286,7 +275,7 @@ void winograd_conv2d_forward(const Conv2dShape& s, const float* x, const float* 
 void winograd_conv2d_weight_grad(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* scratch) {
   s.validate();
   check(winograd_applies(s), "winograd_conv2d_weight_grad: needs a 3x3 stride-1 convolution and AVX-512");
-#ifdef STRATA_HAVE_WINOGRAD
+#ifdef STRATA_HAVE_AVX512_CODE
   const Plan p = plan_of(s);
   const Scratch sc = carve(s, p, scratch);
   const int64_t tw = p.tiles_w, plane = s.h * s.w;
