@@ -8,7 +8,6 @@
 // order (deterministic) on one thread; pass 3 writes the gradient, divided by the W pass 2 left
 // on the device. The loss and the first bad pixel then come back to the host.
 #include <algorithm>
-#include <string>
 
 #include "kernels/cuda_check.h"
 #include "kernels/ops.cuh"
@@ -119,11 +118,7 @@ float cross_entropy(const Launch& ctx, const nn::CrossEntropyShape& s, const flo
     uint8_t label = 0;
     STRATA_CUDA_CHECK(cudaMemcpyAsync(&label, labels + host.first_bad, 1, cudaMemcpyDeviceToHost, ctx.stream));
     STRATA_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
-    std::string message = "cross_entropy: label ";
-    message += std::to_string(label);
-    message += " is not a class (0..";
-    message += std::to_string(s.c - 1);
-    throw Error(message += ") nor the ignore index 255");
+    s.check_label(label);  // throws: the kernel found it outside 0..c-1 and not 255
   }
   if (host.total.y == 0.0) return 0.0f;
   return static_cast<float>(host.total.x / host.total.y);

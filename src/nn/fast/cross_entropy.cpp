@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
-#include "core/error.h"
 
 namespace strata::nn::fast {
 
@@ -26,9 +24,7 @@ float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8
           for (int64_t k = 0; k < s.c; ++k) g[k * s.hw] = 0.0f;
         continue;
       }
-      if (y >= s.c)
-        throw Error("cross_entropy: label " + std::to_string(y) + " is not a class (0.." + std::to_string(s.c - 1) +
-                    ") nor the ignore index 255");
+      s.check_label(y);
       const float* z = logits + b * s.c * s.hw + i;
       float mx = z[0];
       for (int64_t k = 1; k < s.c; ++k) mx = std::max(mx, z[k * s.hw]);

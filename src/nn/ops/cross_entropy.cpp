@@ -9,6 +9,12 @@
 
 namespace strata::nn {
 
+void CrossEntropyShape::check_label(uint8_t y) const {
+  if (y != kIgnoreLabel && y >= c)
+    throw Error("cross_entropy: label " + std::to_string(y) + " is not a class (0.." + std::to_string(c - 1) +
+                ") nor the ignore index 255");
+}
+
 void CrossEntropyShape::validate() const {
   check(n > 0 && c > 0 && hw > 0, "cross_entropy: every dimension must be > 0");
   check(c < kIgnoreLabel, "cross_entropy: at most 254 classes");
@@ -29,9 +35,7 @@ float cross_entropy_reference(const CrossEntropyShape& s, const float* logits, c
     for (int64_t i = 0; i < s.hw; ++i) {
       const uint8_t y = labels[b * s.hw + i];
       if (y == kIgnoreLabel) continue;
-      if (y >= s.c)
-        throw Error("cross_entropy: label " + std::to_string(y) + " is not a class (0.." + std::to_string(s.c - 1) +
-                    ") nor the ignore index 255");
+      s.check_label(y);
       const float* z = logits + b * s.c * s.hw + i;
       double mx = z[0];
       for (int64_t k = 1; k < s.c; ++k) mx = std::max(mx, static_cast<double>(z[k * s.hw]));

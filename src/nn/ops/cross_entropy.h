@@ -16,6 +16,7 @@ struct CrossEntropyShape {
   int64_t n = 1, c = 1, hw = 1;
   float label_smoothing = 0.0f;
   void validate() const;
+  void check_label(uint8_t y) const;  // Error unless y is a class or the ignore label
 };
 
 // logits [n, c, hw], labels [n, hw] (0..c-1 or 255), class_weights [c] or null (all 1).
