@@ -250,10 +250,8 @@ class CpuBackend final : public Backend {
       CrossEntropyShape part = s;
       part.n = n1 - n0;
       double w = 0.0;
-      for (int64_t i = n0 * s.hw; i < n1 * s.hw; ++i)
-        if (labels[i] != kIgnoreLabel && labels[i] < s.c) w += class_weights ? class_weights[labels[i]] : 1.0;
       const float l = fast::cross_entropy(part, logits + n0 * s.c * s.hw, labels + n0 * s.hw, class_weights,
-                                          dlogits ? dlogits + n0 * s.c * s.hw : nullptr);
+                                          dlogits ? dlogits + n0 * s.c * s.hw : nullptr, &w);
       loss_w[t][0] = static_cast<double>(l) * w;
       loss_w[t][1] = w;
     });

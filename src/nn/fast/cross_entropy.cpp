@@ -7,7 +7,7 @@
 namespace strata::nn::fast {
 
 float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8_t* labels,
-                    const float* class_weights, float* dlogits) {
+                    const float* class_weights, float* dlogits, double* counted_weight) {
   s.validate();
   const float eps = s.label_smoothing, eps_c = eps / static_cast<float>(s.c);
   auto weight = [&](int64_t k) { return class_weights ? class_weights[k] : 1.0f; };
@@ -42,6 +42,7 @@ float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8
       for (int64_t k = 0; k < s.c; ++k) g[k * s.hw] = a * e[k] * inv - eps_c * weight(k);
       g[y * s.hw] -= (1.0f - eps) * wy;
     }
+  if (counted_weight) *counted_weight = denom;
   if (denom == 0.0) {
     if (dlogits) std::fill(dlogits, dlogits + s.n * s.c * s.hw, 0.0f);
     return 0.0f;

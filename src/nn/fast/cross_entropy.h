@@ -6,7 +6,9 @@
 
 namespace strata::nn::fast {
 
+// counted_weight, when given, receives W (the sum of w[y] over the counted pixels), which a
+// caller combining several parts needs.
 float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8_t* labels,
-                    const float* class_weights, float* dlogits);
+                    const float* class_weights, float* dlogits, double* counted_weight = nullptr);
 
 }  // namespace strata::nn::fast
