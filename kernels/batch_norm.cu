@@ -105,14 +105,14 @@ __global__ void grad_input_kernel(nn::BatchNormShape s, const float* x, const fl
   }
 }
 
-__global__ void fold_kernel(nn::BatchNormShape s, const float* w, int64_t per_channel, const float* gamma,
+__global__ void fold_kernel(nn::BatchNormShape s, const float* w, int64_t per_channel, const float* bias, const float* gamma,
                             const float* beta, const float* running_mean, const float* running_var, float* w_out,
                             float* b_out) {
   for (int64_t j = first_index(); j < s.c * per_channel; j += grid_stride()) {
     const int64_t ch = j / per_channel;
     const double scale = gamma[ch] / sqrt(static_cast<double>(running_var[ch]) + s.eps);
     w_out[j] = static_cast<float>(w[j] * scale);
-    if (j % per_channel == 0) b_out[ch] = static_cast<float>(beta[ch] - running_mean[ch] * scale);
+    if (j % per_channel == 0) b_out[ch] = static_cast<float>(beta[ch] + ((bias ? bias[ch] : 0.0) - running_mean[ch]) * scale);
   }
 }
 
@@ -169,9 +169,9 @@ void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const f
 }
 
 void batch_norm_fold(const Launch& ctx, const nn::BatchNormShape& s, const float* w, int64_t per_channel,
-                     const float* gamma, const float* beta, const float* running_mean, const float* running_var,
+                     const float* bias, const float* gamma, const float* beta, const float* running_mean, const float* running_var,
                      float* w_out, float* b_out) {
-  fold_kernel<<<grid_for(s.c * per_channel), kThreads, 0, ctx.stream>>>(s, w, per_channel, gamma, beta, running_mean,
+  fold_kernel<<<grid_for(s.c * per_channel), kThreads, 0, ctx.stream>>>(s, w, per_channel, bias, gamma, beta, running_mean,
                                                                          running_var, w_out, b_out);
   STRATA_CUDA_CHECK_LAUNCH();
 }

@@ -122,11 +122,11 @@ class CudaBackend final : public nn::Backend, private Workspace {
     s.validate();
     cuda::batch_norm_backward(ctx(), s, x, y, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
   }
-  void batch_norm_fold(const nn::BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
-                       const float* beta, const float* running_mean, const float* running_var, float* w_out,
-                       float* b_out) override {
+  void batch_norm_fold(const nn::BatchNormShape& s, const float* w, int64_t per_channel, const float* bias,
+                       const float* gamma, const float* beta, const float* running_mean, const float* running_var,
+                       float* w_out, float* b_out) override {
     check(s.c > 0 && per_channel > 0 && s.eps > 0.0f, "batch_norm_fold: need channels, weights and eps > 0");
-    cuda::batch_norm_fold(ctx(), s, w, per_channel, gamma, beta, running_mean, running_var, w_out, b_out);
+    cuda::batch_norm_fold(ctx(), s, w, per_channel, bias, gamma, beta, running_mean, running_var, w_out, b_out);
   }
   void relu_forward(const float* x, float* y, int64_t count) override { cuda::relu_forward(ctx(), x, y, count); }
   void relu_backward(const float* y, const float* dy, float* dx, int64_t count) override {
@@ -140,13 +140,13 @@ class CudaBackend final : public nn::Backend, private Workspace {
     s.validate();
     cuda::max_pool2x2_backward(ctx(), s, x, dy, dx);
   }
-  void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
-                               int64_t hw) override {
-    cuda::concat_channels_forward(ctx(), a, b, y, n, ca, cb, hw);
+  void concat_channels_forward(const nn::ConcatShape& s, const float* const* xs, float* y) override {
+    s.validate();
+    cuda::concat_channels_forward(ctx(), s, xs, y);
   }
-  void concat_channels_backward(const float* dy, float* da, float* db, int64_t n, int64_t ca, int64_t cb,
-                                int64_t hw) override {
-    cuda::concat_channels_backward(ctx(), dy, da, db, n, ca, cb, hw);
+  void concat_channels_backward(const nn::ConcatShape& s, const float* dy, float* const* dxs) override {
+    s.validate();
+    cuda::concat_channels_backward(ctx(), s, dy, dxs);
   }
   void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) override {
     cuda::upsample2x_forward(ctx(), x, y, planes, h, w);

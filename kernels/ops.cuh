@@ -8,6 +8,7 @@
 #include "nn/normalize.h"
 #include "nn/ops/adam.h"
 #include "nn/ops/batch_norm.h"
+#include "nn/ops/concat.h"
 #include "nn/ops/conv2d.h"
 #include "nn/ops/conv_transpose2d.h"
 #include "nn/ops/cross_entropy.h"
@@ -36,7 +37,7 @@ void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const f
                          const float* save_mean, const float* save_invstd, const float* dy, float* dx, float* dgamma,
                          float* dbeta);
 void batch_norm_fold(const Launch& ctx, const nn::BatchNormShape& s, const float* w, int64_t per_channel,
-                     const float* gamma, const float* beta, const float* running_mean, const float* running_var,
+                     const float* bias, const float* gamma, const float* beta, const float* running_mean, const float* running_var,
                      float* w_out, float* b_out);
 
 // relu.cu
@@ -47,11 +48,9 @@ void relu_backward(const Launch& ctx, const float* y, const float* dy, float* dx
 void max_pool2x2_forward(const Launch& ctx, const nn::PoolShape& s, const float* x, float* y);
 void max_pool2x2_backward(const Launch& ctx, const nn::PoolShape& s, const float* x, const float* dy, float* dx);
 
-// concat.cu
-void concat_channels_forward(const Launch& ctx, const float* a, const float* b, float* y, int64_t n, int64_t ca,
-                             int64_t cb, int64_t hw);
-void concat_channels_backward(const Launch& ctx, const float* dy, float* da, float* db, int64_t n, int64_t ca,
-                              int64_t cb, int64_t hw);
+// concat.cu: one strided copy per input (xs and dxs are host arrays of device pointers).
+void concat_channels_forward(const Launch& ctx, const nn::ConcatShape& s, const float* const* xs, float* y);
+void concat_channels_backward(const Launch& ctx, const nn::ConcatShape& s, const float* dy, float* const* dxs);
 
 // upsample.cu
 void upsample2x_forward(const Launch& ctx, const float* x, float* y, int64_t planes, int64_t h, int64_t w);

@@ -8,6 +8,7 @@
 // absent, is skipped with the reason.
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <functional>
 #include <utility>
 #include <string>
@@ -172,15 +173,23 @@ OpCase bn_fold(std::string name, int64_t channels, int64_t per_channel) {
             const F w = random_floats(channels * per_channel, 1), gamma = random_floats(channels, 2),
                     beta = random_floats(channels, 3), rm = random_floats(channels, 5),
                     rv = random_floats(channels, 6, 0.1f, 2.0f);
-            F wo(w.size()), bo(static_cast<size_t>(channels));
-            batch_norm_fold_reference(s, w.data(), per_channel, gamma.data(), beta.data(), rm.data(), rv.data(),
-                                      wo.data(), bo.data());
-            DeviceArray<float> dw(be, w), dg(be, gamma), db(be, beta), drm(be, rm), drv(be, rv), dwo(be, wo.size()),
-                dbo(be, bo.size());
-            be.batch_norm_fold(s, dw.get(), per_channel, dg.get(), db.get(), drm.get(), drv.get(), dwo.get(),
+            const F bias = random_floats(channels, 7);
+            F wo(w.size()), bo(static_cast<size_t>(channels)), bo_biased(bo.size());
+            batch_norm_fold_reference(s, w.data(), per_channel, nullptr, gamma.data(), beta.data(), rm.data(),
+                                      rv.data(), wo.data(), bo.data());
+            batch_norm_fold_reference(s, w.data(), per_channel, bias.data(), gamma.data(), beta.data(), rm.data(),
+                                      rv.data(), wo.data(), bo_biased.data());
+            DeviceArray<float> dw(be, w), dbias(be, bias), dg(be, gamma), db(be, beta), drm(be, rm), drv(be, rv),
+                dwo(be, wo.size()), dbo(be, bo.size());
+            be.batch_norm_fold(s, dw.get(), per_channel, nullptr, dg.get(), db.get(), drm.get(), drv.get(), dwo.get(),
                                dbo.get());
             EXPECT_TRUE(all_close(dwo.host(), wo, kTol));
             EXPECT_TRUE(all_close(dbo.host(), bo, kTol));
+            // With the convolution's own bias (Dynamic World's convolutions carry one).
+            be.batch_norm_fold(s, dw.get(), per_channel, dbias.get(), dg.get(), db.get(), drm.get(), drv.get(),
+                               dwo.get(), dbo.get());
+            EXPECT_TRUE(all_close(dwo.host(), wo, kTol));
+            EXPECT_TRUE(all_close(dbo.host(), bo_biased, kTol)) << "with bias";
           }};
 }
 
@@ -217,19 +226,41 @@ OpCase pool_case(std::string name, PoolShape s) {
           }};
 }
 
-OpCase concat_case(std::string name, int64_t n, int64_t ca, int64_t cb, int64_t hw) {
+// Any number of inputs; the input given a null gradient (the last, when there are several) must
+// not be written.
+OpCase concat_case(std::string name, int64_t n, std::vector<int64_t> channels, int64_t hw) {
   return {std::move(name), [=](Backend& be, double) {
-            const F a = random_floats(n * ca * hw, 1), b = random_floats(n * cb * hw, 2),
-                    g = random_floats(n * (ca + cb) * hw, 3);
-            F y(g.size()), ga(a.size()), gb(b.size());
-            concat_channels_forward_reference(a.data(), b.data(), y.data(), n, ca, cb, hw);
-            concat_channels_backward_reference(g.data(), ga.data(), gb.data(), n, ca, cb, hw);
-            DeviceArray<float> da(be, a), db(be, b), dy(be, y.size()), dg(be, g), dga(be, a.size()), dgb(be, b.size());
-            be.concat_channels_forward(da.get(), db.get(), dy.get(), n, ca, cb, hw);
-            be.concat_channels_backward(dg.get(), dga.get(), dgb.get(), n, ca, cb, hw);
+            const ConcatShape s{n, hw, channels};
+            const size_t k = channels.size();
+            std::vector<F> xs, gxs;
+            for (size_t j = 0; j < k; ++j) {
+              xs.push_back(random_floats(n * channels[j] * hw, 1 + j));
+              gxs.emplace_back(xs.back().size());
+            }
+            const F g = random_floats(s.output_size(), 99);
+            std::vector<const float*> hx;
+            std::vector<float*> hg;
+            for (size_t j = 0; j < k; ++j) hx.push_back(xs[j].data()), hg.push_back(gxs[j].data());
+            F y(g.size());
+            concat_channels_forward_reference(s, hx.data(), y.data());
+            concat_channels_backward_reference(s, g.data(), hg.data());
+            std::deque<DeviceArray<float>> dxs, dgxs;  // not movable: a deque never moves them
+            std::vector<const float*> px;
+            std::vector<float*> pg;
+            for (size_t j = 0; j < k; ++j) {
+              dxs.emplace_back(be, xs[j]);
+              dgxs.emplace_back(be, F(xs[j].size(), 7.0f));
+              px.push_back(dxs.back().get());
+              pg.push_back(k > 1 && j == k - 1 ? nullptr : dgxs.back().get());
+            }
+            DeviceArray<float> dy(be, y.size()), dg(be, g);
+            be.concat_channels_forward(s, px.data(), dy.get());
+            be.concat_channels_backward(s, dg.get(), pg.data());
             EXPECT_TRUE(all_close(dy.host(), y, 0.0));
-            EXPECT_TRUE(all_close(dga.host(), ga, 0.0));
-            EXPECT_TRUE(all_close(dgb.host(), gb, 0.0));
+            for (size_t j = 0; j < k; ++j) {
+              if (pg[j]) EXPECT_TRUE(all_close(dgxs[j].host(), gxs[j], 0.0)) << "dx " << j;
+              else EXPECT_TRUE(all_close(dgxs[j].host(), F(xs[j].size(), 7.0f), 0.0)) << "unwanted dx " << j;
+            }
           }};
 }
 
@@ -423,8 +454,10 @@ std::vector<OpCase> all_cases() {
       pool_case("max_pool2x2_odd", PoolShape{1, 2, 7, 5}),
       pool_case("max_pool2x2_2x2", PoolShape{1, 1, 2, 2}),
       pool_case("max_pool2x2_wide_odd", PoolShape{2, 3, 5, 67}),
-      concat_case("concat_channels", 2, 3, 5, 17),
-      concat_case("concat_channels_1px", 1, 1, 2, 1),
+      concat_case("concat_channels", 2, {3, 5}, 17),
+      concat_case("concat_channels_1px", 1, {1, 2}, 1),
+      concat_case("concat_channels_one_input", 2, {4}, 9),
+      concat_case("concat_channels_three_inputs", 3, {2, 5, 1}, 13),
       upsample_case("upsample2x", 6, 5, 7),
       upsample_case("upsample2x_1x1", 3, 1, 1),
       softmax_case("softmax_channels", 2, 9, 31),

@@ -188,11 +188,14 @@ TEST(ConcatGrad, MatchesFiniteDifferences) {
   F a = random_floats(2 * 3 * 5, 1), b = random_floats(2 * 2 * 5, 2);
   const F r = random_floats(2 * 5 * 5, 3);
   F y(r.size()), ga(a.size()), gb(b.size());
+  const ConcatShape s{2, 5, {3, 2}};
   const Objective L = [&] {
-    concat_channels_forward_reference(a.data(), b.data(), y.data(), 2, 3, 2, 5);
+    const float* xs[] = {a.data(), b.data()};
+    concat_channels_forward_reference(s, xs, y.data());
     return dot(y, r);
   };
-  concat_channels_backward_reference(r.data(), ga.data(), gb.data(), 2, 3, 2, 5);
+  float* gs[] = {ga.data(), gb.data()};
+  concat_channels_backward_reference(s, r.data(), gs);
   expect_gradient("da", a, ga, L);
   expect_gradient("db", b, gb, L);
 }

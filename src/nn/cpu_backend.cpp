@@ -181,10 +181,10 @@ class CpuBackend final : public Backend {
       fast::batch_norm_backward(s, x, y, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta, c0, c1);
     });
   }
-  void batch_norm_fold(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
-                       const float* beta, const float* running_mean, const float* running_var, float* w_out,
-                       float* b_out) override {
-    batch_norm_fold_reference(s, w, per_channel, gamma, beta, running_mean, running_var, w_out, b_out);
+  void batch_norm_fold(const BatchNormShape& s, const float* w, int64_t per_channel, const float* bias,
+                       const float* gamma, const float* beta, const float* running_mean, const float* running_var,
+                       float* w_out, float* b_out) override {
+    batch_norm_fold_reference(s, w, per_channel, bias, gamma, beta, running_mean, running_var, w_out, b_out);
   }
   void relu_forward(const float* x, float* y, int64_t count) override {
     pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { relu_forward_reference(x + b, y + b, e - b); });
@@ -209,18 +209,33 @@ class CpuBackend final : public Backend {
                                  dx + n0 * s.c * s.h * s.w);
     });
   }
-  void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
-                               int64_t hw) override {
-    pool_.parallel_for(n, [&](int, int64_t n0, int64_t n1) {
-      concat_channels_forward_reference(a + n0 * ca * hw, b + n0 * cb * hw, y + n0 * (ca + cb) * hw, n1 - n0, ca, cb,
-                                        hw);
+  // Concat splits the inputs' channel blocks (a copy each) over the threads: with batch 1, the
+  // usual case in predict, a split over images would leave all but one thread idle.
+  void concat_channels_forward(const ConcatShape& s, const float* const* xs, float* y) override {
+    s.validate();
+    const auto k = static_cast<int64_t>(s.channels.size());
+    std::vector<int64_t> start(static_cast<size_t>(k), 0);
+    for (int64_t j = 1; j < k; ++j) start[j] = start[j - 1] + s.channels[j - 1];
+    const int64_t total = s.total();
+    pool_.parallel_for(s.n * k, [&](int, int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t i = t / k, j = t % k, part = s.channels[j] * s.hw;
+        std::copy(xs[j] + i * part, xs[j] + (i + 1) * part, y + (i * total + start[j]) * s.hw);
+      }
     });
   }
-  void concat_channels_backward(const float* dy, float* da, float* db, int64_t n, int64_t ca, int64_t cb,
-                                int64_t hw) override {
-    pool_.parallel_for(n, [&](int, int64_t n0, int64_t n1) {
-      concat_channels_backward_reference(dy + n0 * (ca + cb) * hw, da ? da + n0 * ca * hw : nullptr,
-                                         db ? db + n0 * cb * hw : nullptr, n1 - n0, ca, cb, hw);
+  void concat_channels_backward(const ConcatShape& s, const float* dy, float* const* dxs) override {
+    s.validate();
+    const auto k = static_cast<int64_t>(s.channels.size());
+    std::vector<int64_t> start(static_cast<size_t>(k), 0);
+    for (int64_t j = 1; j < k; ++j) start[j] = start[j - 1] + s.channels[j - 1];
+    const int64_t total = s.total();
+    pool_.parallel_for(s.n * k, [&](int, int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t i = t / k, j = t % k, part = s.channels[j] * s.hw;
+        const float* src = dy + (i * total + start[j]) * s.hw;
+        if (dxs[j]) std::copy(src, src + part, dxs[j] + i * part);
+      }
     });
   }
   void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) override {

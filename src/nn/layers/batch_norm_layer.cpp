@@ -35,7 +35,7 @@ Act BatchNormReluLayer::forward(const Act& x, bool train) {
 
 void BatchNormReluLayer::fold(const Param& conv_weight, float* w_out, float* b_out) {
   const BatchNormShape s{1, c_, 1, eps_, momentum_};
-  be_.batch_norm_fold(s, const_cast<Param&>(conv_weight).data(), conv_weight.numel() / c_, gamma_->data(),
+  be_.batch_norm_fold(s, const_cast<Param&>(conv_weight).data(), conv_weight.numel() / c_, nullptr, gamma_->data(),
                       beta_->data(), running_mean_->data(), running_var_->data(), w_out, b_out);
 }
 

@@ -57,7 +57,8 @@ class UNetSmall final : public Model {
       const Act t = up_[j]->forward(u);
       const Act& skip = enc_out_[j];
       Act c = cat_[j].shape(backend(), n, t.c + skip.c, skip.h, skip.w);
-      backend().concat_channels_forward(t.data, skip.data, c.data, n, t.c, skip.c, skip.hw());
+      const float* parts[] = {t.data, skip.data};
+      backend().concat_channels_forward(ConcatShape{n, skip.hw(), {t.c, skip.c}}, parts, c.data);
       u = dec_[j]->forward(c, train);
     }
     return head_->forward(u);
@@ -71,7 +72,8 @@ class UNetSmall final : public Model {
       const int64_t c_up = dc.c - skip.c;
       Act dt = dup_[j].shape(backend(), dc.n, c_up, dc.h, dc.w);
       Act ds = dskip_[j].shape(backend(), dc.n, skip.c, dc.h, dc.w);
-      backend().concat_channels_backward(dc.data, dt.data, ds.data, dc.n, c_up, skip.c, dc.hw());
+      float* parts[] = {dt.data, ds.data};
+      backend().concat_channels_backward(ConcatShape{dc.n, dc.hw(), {c_up, skip.c}}, dc.data, parts);
       du = up_[j]->backward(dt.data, true);
     }
     // du is now dL/d(output of the deepest encoder stage).

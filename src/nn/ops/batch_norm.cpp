@@ -64,15 +64,15 @@ void batch_norm_forward_eval_reference(const BatchNormShape& s, const float* x, 
   }
 }
 
-void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
-                               const float* beta, const float* running_mean, const float* running_var, float* w_out,
-                               float* b_out) {
+void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t per_channel, const float* bias,
+                               const float* gamma, const float* beta, const float* running_mean,
+                               const float* running_var, float* w_out, float* b_out) {
   check(s.c > 0 && per_channel > 0 && s.eps > 0.0f, "batch_norm_fold: need channels, weights and eps > 0");
   for (int64_t c = 0; c < s.c; ++c) {
     const double scale = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + s.eps);
     for (int64_t j = 0; j < per_channel; ++j)
       w_out[c * per_channel + j] = static_cast<float>(w[c * per_channel + j] * scale);
-    b_out[c] = static_cast<float>(beta[c] - running_mean[c] * scale);
+    b_out[c] = static_cast<float>(beta[c] + ((bias ? bias[c] : 0.0) - running_mean[c]) * scale);
   }
 }
 

@@ -26,11 +26,12 @@ void batch_norm_forward_eval_reference(const BatchNormShape& s, const float* x, 
                                        float* y);
 
 // Inference folds evaluation-mode batch norm into the convolution before it:
-// w_out[c][j] = w[c][j] * scale[c], b_out[c] = beta[c] - running_mean[c] * scale[c], with
-// scale = gamma / sqrt(running_var + eps); w is [s.c, per_channel] (a conv weight without bias).
-void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
-                               const float* beta, const float* running_mean, const float* running_var, float* w_out,
-                               float* b_out);
+// w_out[c][j] = w[c][j] * scale[c], b_out[c] = beta[c] + (bias[c] - running_mean[c]) * scale[c], with
+// scale = gamma / sqrt(running_var + eps); w is [s.c, per_channel] (a conv weight, or a depthwise
+// one [c, 1, k, k] with per_channel = k * k); bias is the conv's own, null when it has none.
+void batch_norm_fold_reference(const BatchNormShape& s, const float* w, int64_t per_channel, const float* bias,
+                               const float* gamma, const float* beta, const float* running_mean,
+                               const float* running_var, float* w_out, float* b_out);
 
 // Backward of the training forward. Overwrites dx, dgamma, dbeta; dx may be dy (in place).
 // y is the forward's output, read only with s.relu: dy counts as zero where y <= 0.
