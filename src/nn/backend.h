@@ -14,9 +14,13 @@
 #include "nn/ops/adam.h"
 #include "nn/ops/batch_norm.h"
 #include "nn/ops/conv2d.h"
+#include "nn/ops/concat.h"
 #include "nn/ops/conv_transpose2d.h"
 #include "nn/ops/cross_entropy.h"
+#include "nn/ops/depthwise_conv2d.h"
+#include "nn/ops/l2_normalize.h"
 #include "nn/ops/max_pool.h"
+#include "nn/ops/resize.h"
 
 namespace strata::nn {
 
@@ -95,12 +99,48 @@ class Backend {
         (void)dbeta;
     not_implemented("batch_norm_backward");
   }
-  virtual void batch_norm_fold(const BatchNormShape& s, const float* w, int64_t per_channel, const float* gamma,
-                               const float* beta, const float* running_mean, const float* running_var, float* w_out,
-                               float* b_out) {
-    (void)s, (void)w, (void)per_channel, (void)gamma, (void)beta, (void)running_mean, (void)running_var, (void)w_out,
-        (void)b_out;
+  virtual void batch_norm_fold(const BatchNormShape& s, const float* w, int64_t per_channel, const float* bias,
+                               const float* gamma, const float* beta, const float* running_mean,
+                               const float* running_var, float* w_out, float* b_out) {
+    (void)s, (void)w, (void)per_channel, (void)bias, (void)gamma, (void)beta, (void)running_mean, (void)running_var,
+        (void)w_out, (void)b_out;
     not_implemented("batch_norm_fold");
+  }
+  virtual void depthwise_conv2d_forward(const DepthwiseConv2dShape& s, const float* x, const float* w, const float* b,
+                                        float* y) {
+    (void)s, (void)x, (void)w, (void)b, (void)y;
+    not_implemented("depthwise_conv2d_forward");
+  }
+  virtual void depthwise_conv2d_backward(const DepthwiseConv2dShape& s, const float* x, const float* w,
+                                         const float* dy, float* dx, float* dw, float* db) {
+    (void)s, (void)x, (void)w, (void)dy, (void)dx, (void)dw, (void)db;
+    not_implemented("depthwise_conv2d_backward");
+  }
+  // Mish forward may run in place (y == x); backward takes the forward's input and may write
+  // over dy (dx == dy).
+  virtual void mish_forward(const float* x, float* y, int64_t count) {
+    (void)x, (void)y, (void)count;
+    not_implemented("mish_forward");
+  }
+  virtual void mish_backward(const float* x, const float* dy, float* dx, int64_t count) {
+    (void)x, (void)dy, (void)dx, (void)count;
+    not_implemented("mish_backward");
+  }
+  virtual void resize_bilinear_forward(const ResizeShape& s, const float* x, float* y) {
+    (void)s, (void)x, (void)y;
+    not_implemented("resize_bilinear_forward");
+  }
+  virtual void resize_bilinear_backward(const ResizeShape& s, const float* dy, float* dx) {
+    (void)s, (void)dy, (void)dx;
+    not_implemented("resize_bilinear_backward");
+  }
+  virtual void l2_normalize_forward(const L2NormalizeShape& s, const float* x, float* y) {
+    (void)s, (void)x, (void)y;
+    not_implemented("l2_normalize_forward");
+  }
+  virtual void l2_normalize_backward(const L2NormalizeShape& s, const float* x, const float* dy, float* dx) {
+    (void)s, (void)x, (void)dy, (void)dx;
+    not_implemented("l2_normalize_backward");
   }
   virtual void relu_forward(const float* x, float* y, int64_t count) {
     (void)x, (void)y, (void)count;
@@ -119,14 +159,13 @@ class Backend {
     (void)s, (void)x, (void)dy, (void)dx;
     not_implemented("max_pool2x2_backward");
   }
-  virtual void concat_channels_forward(const float* a, const float* b, float* y, int64_t n, int64_t ca, int64_t cb,
-                                       int64_t hw) {
-    (void)a, (void)b, (void)y, (void)n, (void)ca, (void)cb, (void)hw;
+  // xs and dxs are host arrays of s.channels.size() device pointers; a null dx is not wanted.
+  virtual void concat_channels_forward(const ConcatShape& s, const float* const* xs, float* y) {
+    (void)s, (void)xs, (void)y;
     not_implemented("concat_channels_forward");
   }
-  virtual void concat_channels_backward(const float* dy, float* da, float* db, int64_t n, int64_t ca, int64_t cb,
-                                        int64_t hw) {
-    (void)dy, (void)da, (void)db, (void)n, (void)ca, (void)cb, (void)hw;
+  virtual void concat_channels_backward(const ConcatShape& s, const float* dy, float* const* dxs) {
+    (void)s, (void)dy, (void)dxs;
     not_implemented("concat_channels_backward");
   }
   virtual void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) {
@@ -158,6 +197,11 @@ class Backend {
   virtual void add_inplace(float* y, const float* x, int64_t count) {
     (void)y, (void)x, (void)count;
     not_implemented("add_inplace");
+  }
+  // y = a + b; y may be a or b.
+  virtual void add(const float* a, const float* b, float* y, int64_t count) {
+    (void)a, (void)b, (void)y, (void)count;
+    not_implemented("add");
   }
   // Number of NaN / Inf values in x, returned to the host.
   virtual int64_t count_nonfinite(const float* x, int64_t count) {
