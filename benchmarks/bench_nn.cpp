@@ -14,6 +14,8 @@
 #include "nn/backend.h"
 #include "nn/fast/gemm.h"
 #include "nn/model.h"
+#include "nn/ops/depthwise_conv2d.h"
+#include "nn/ops/mish.h"
 #include "nn/trainer.h"
 
 namespace strata::nn {
@@ -88,6 +90,150 @@ void conv_shapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_Conv2dForward)->Apply(conv_shapes);
 BENCHMARK(BM_Conv2dBackward)->Apply(conv_shapes);
+
+// Bilinear resize and channel L2 normalisation (Dynamic World's ops): the reference (fast = 0)
+// against the CPU backend's fast path (fast = 1, STRATA_THREADS threads). GB/s counts the bytes
+// an op must move (inputs read once, outputs written once).
+// Resize args: planes, size, out size (square), antialias.
+template <bool backward>
+void resize_bench(benchmark::State& state) {
+  const ResizeShape s{state.range(0), state.range(1), state.range(1), state.range(2), state.range(2),
+                      state.range(3) != 0};
+  const bool fast = state.range(4) != 0;
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(s.input_size(), 1), dy = randoms(s.output_size(), 2);
+  std::vector<float> y(dy.size()), dx(x.size());
+  auto run = [&] {
+    if (backward) {
+      if (fast) be->resize_bilinear_backward(s, dy.data(), dx.data());
+      else resize_bilinear_backward_reference(s, dy.data(), dx.data());
+    } else {
+      if (fast) be->resize_bilinear_forward(s, x.data(), y.data());
+      else resize_bilinear_forward_reference(s, x.data(), y.data());
+    }
+  };
+  run();  // warm: plans, scratch and pages
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(backward ? dx.data() : y.data());
+  }
+  const double bytes = 4.0 * static_cast<double>(s.input_size() + s.output_size());
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+void BM_ResizeForward(benchmark::State& state) { resize_bench<false>(state); }
+void BM_ResizeBackward(benchmark::State& state) { resize_bench<true>(state); }
+void resize_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"planes", "in", "out", "aa", "fast"});
+  for (int fast : {0, 1}) b->Args({64, 256, 128, 1, fast});  // Dynamic World's downsampling
+  for (int fast : {0, 1}) b->Args({96, 128, 256, 0, fast});  // and upsampling
+  b->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_ResizeForward)->Apply(resize_shapes);
+BENCHMARK(BM_ResizeBackward)->Apply(resize_shapes);
+
+// L2 normalisation args: n, c, size (square).
+template <bool backward>
+void l2_bench(benchmark::State& state) {
+  const L2NormalizeShape s{state.range(0), state.range(1), state.range(2) * state.range(2), 1e-12f};
+  const bool fast = state.range(3) != 0;
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(s.size(), 1), dy = randoms(s.size(), 2);
+  std::vector<float> y(x.size());
+  auto run = [&] {
+    if (backward) {
+      if (fast) be->l2_normalize_backward(s, x.data(), dy.data(), y.data());
+      else l2_normalize_backward_reference(s, x.data(), dy.data(), y.data());
+    } else {
+      if (fast) be->l2_normalize_forward(s, x.data(), y.data());
+      else l2_normalize_forward_reference(s, x.data(), y.data());
+    }
+  };
+  run();
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double bytes = 4.0 * static_cast<double>(s.size()) * (backward ? 3.0 : 2.0);
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+void BM_L2NormalizeForward(benchmark::State& state) { l2_bench<false>(state); }
+void BM_L2NormalizeBackward(benchmark::State& state) { l2_bench<true>(state); }
+void l2_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"n", "c", "hw", "fast"});
+  for (int fast : {0, 1}) b->Args({1, 144, 256, fast});
+  b->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_L2NormalizeForward)->Apply(l2_shapes);
+BENCHMARK(BM_L2NormalizeBackward)->Apply(l2_shapes);
+
+// Dynamic World's depthwise convolutions and Mish: the backend (fast path, STRATA_THREADS threads)
+// against the reference (one thread), args n, c, size, k (depthwise) or n, c, size (Mish); the
+// last arg 1 runs the reference. Rates in Gpx/s of output (n * c * size^2 per iteration).
+benchmark::Counter gpx_rate(int64_t outputs) {
+  return benchmark::Counter(static_cast<double>(outputs) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+void BM_DepthwiseConvForward(benchmark::State& state) {
+  const DepthwiseConv2dShape s{state.range(0), state.range(1), state.range(2), state.range(2), state.range(3)};
+  const bool reference = state.range(4) != 0;
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(s.size(), 1), w = randoms(s.weight_size(), 2), b = randoms(s.c, 3);
+  std::vector<float> y(x.size());
+  for (auto _ : state) {
+    if (reference) depthwise_conv2d_forward_reference(s, x.data(), w.data(), b.data(), y.data());
+    else be->depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["Gpx/s"] = gpx_rate(s.size());
+}
+void BM_DepthwiseConvBackward(benchmark::State& state) {
+  const DepthwiseConv2dShape s{state.range(0), state.range(1), state.range(2), state.range(2), state.range(3)};
+  const bool reference = state.range(4) != 0;
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(s.size(), 1), w = randoms(s.weight_size(), 2), dy = randoms(s.size(), 3);
+  std::vector<float> dx(x.size()), dw(w.size()), db(static_cast<size_t>(s.c));
+  for (auto _ : state) {
+    if (reference)
+      depthwise_conv2d_backward_reference(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+    else be->depthwise_conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+    benchmark::DoNotOptimize(dx.data());
+  }
+  state.counters["Gpx/s"] = gpx_rate(s.size());
+}
+void depthwise_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"n", "c", "hw", "k", "ref"});
+  for (int ref : {0, 1}) b->Args({1, 96, 128, 3, ref})->Args({8, 144, 128, 3, ref})->Args({1, 96, 128, 5, ref});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_DepthwiseConvForward)->Apply(depthwise_shapes);
+BENCHMARK(BM_DepthwiseConvBackward)->Apply(depthwise_shapes);
+
+void BM_Mish(benchmark::State& state, bool backward) {
+  const int64_t count = state.range(0) * state.range(1) * state.range(2) * state.range(2);
+  const bool reference = state.range(3) != 0;
+  auto be = make_cpu_backend(threads());
+  const auto x = randoms(count, 1), dy = randoms(count, 2);
+  std::vector<float> y(x.size());
+  for (auto _ : state) {
+    if (backward) {
+      if (reference) mish_backward_reference(x.data(), dy.data(), y.data(), count);
+      else be->mish_backward(x.data(), dy.data(), y.data(), count);
+    } else {
+      if (reference) mish_forward_reference(x.data(), y.data(), count);
+      else be->mish_forward(x.data(), y.data(), count);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["Gpx/s"] = gpx_rate(count);
+}
+void BM_MishForward(benchmark::State& s) { BM_Mish(s, false); }
+void BM_MishBackward(benchmark::State& s) { BM_Mish(s, true); }
+void mish_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"n", "c", "hw", "ref"});
+  for (int ref : {0, 1}) b->Args({1, 96, 128, ref})->Args({8, 144, 128, ref});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_MishForward)->Apply(mish_shapes);
+BENCHMARK(BM_MishBackward)->Apply(mish_shapes);
 
 void model_bench(benchmark::State& state, const ModelConfig& config, bool train) {
   const int64_t n = 16, hw = 128;

@@ -157,6 +157,22 @@ class CudaBackend final : public nn::Backend, private Workspace {
   void softmax_channels(const float* x, float* y, int64_t n, int64_t c, int64_t hw) override {
     cuda::softmax_channels(ctx(), x, y, n, c, hw);
   }
+  void resize_bilinear_forward(const nn::ResizeShape& s, const float* x, float* y) override {
+    s.validate();
+    cuda::resize_bilinear_forward(ctx(), s, x, y);
+  }
+  void resize_bilinear_backward(const nn::ResizeShape& s, const float* dy, float* dx) override {
+    s.validate();
+    cuda::resize_bilinear_backward(ctx(), s, dy, dx);
+  }
+  void l2_normalize_forward(const nn::L2NormalizeShape& s, const float* x, float* y) override {
+    s.validate();
+    cuda::l2_normalize_forward(ctx(), s, x, y);
+  }
+  void l2_normalize_backward(const nn::L2NormalizeShape& s, const float* x, const float* dy, float* dx) override {
+    s.validate();
+    cuda::l2_normalize_backward(ctx(), s, x, dy, dx);
+  }
   float cross_entropy(const nn::CrossEntropyShape& s, const float* logits, const uint8_t* labels,
                       const float* class_weights, float* dlogits) override {
     s.validate();
@@ -169,6 +185,21 @@ class CudaBackend final : public nn::Backend, private Workspace {
   }
   void fill(float* y, float value, int64_t count) override { cuda::fill(ctx(), y, value, count); }
   void add_inplace(float* y, const float* x, int64_t count) override { cuda::add_inplace(ctx(), y, x, count); }
+  void depthwise_conv2d_forward(const nn::DepthwiseConv2dShape& s, const float* x, const float* w, const float* b,
+                                float* y) override {
+    s.validate();
+    cuda::depthwise_conv2d_forward(ctx(), s, x, w, b, y);
+  }
+  void depthwise_conv2d_backward(const nn::DepthwiseConv2dShape& s, const float* x, const float* w, const float* dy,
+                                 float* dx, float* dw, float* db) override {
+    s.validate();
+    cuda::depthwise_conv2d_backward(ctx(), s, x, w, dy, dx, dw, db);
+  }
+  void mish_forward(const float* x, float* y, int64_t count) override { cuda::mish_forward(ctx(), x, y, count); }
+  void mish_backward(const float* x, const float* dy, float* dx, int64_t count) override {
+    cuda::mish_backward(ctx(), x, dy, dx, count);
+  }
+  void add(const float* a, const float* b, float* y, int64_t count) override { cuda::add(ctx(), a, b, y, count); }
   int64_t count_nonfinite(const float* x, int64_t count) override { return cuda::count_nonfinite(ctx(), x, count); }
 
  private:

@@ -1,7 +1,8 @@
-// fill, y += x, and the count of NaN / Inf. Contract: nn::fill_reference, add_inplace_reference,
-// count_nonfinite_reference. The count comes back to the host (this synchronises the stream);
-// non-finite values are rare, so each thread adds its own count with one atomic only when it
-// found any.
+// fill, y += x, y = a + b, and the count of NaN / Inf. Contract: nn::fill_reference,
+// add_inplace_reference, add_reference (y may be a or b: each thread reads its element of both
+// before writing it), count_nonfinite_reference. The count comes back to the host (this
+// synchronises the stream); non-finite values are rare, so each thread adds its own count with
+// one atomic only when it found any.
 #include "kernels/cuda_check.h"
 #include "kernels/ops.cuh"
 
@@ -14,6 +15,10 @@ __global__ void fill_kernel(float* y, float value, int64_t count) {
 
 __global__ void add_kernel(float* y, const float* x, int64_t count) {
   for (int64_t i = first_index(); i < count; i += grid_stride()) y[i] += x[i];
+}
+
+__global__ void sum_kernel(const float* a, const float* b, float* y, int64_t count) {
+  for (int64_t i = first_index(); i < count; i += grid_stride()) y[i] = a[i] + b[i];
 }
 
 __global__ void count_nonfinite_kernel(const float* x, int64_t count, unsigned long long* bad) {
@@ -33,6 +38,12 @@ void fill(const Launch& ctx, float* y, float value, int64_t count) {
 void add_inplace(const Launch& ctx, float* y, const float* x, int64_t count) {
   if (count <= 0) return;
   add_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(y, x, count);
+  STRATA_CUDA_CHECK_LAUNCH();
+}
+
+void add(const Launch& ctx, const float* a, const float* b, float* y, int64_t count) {
+  if (count <= 0) return;
+  sum_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(a, b, y, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

@@ -56,6 +56,14 @@ void concat_channels_backward(const Launch& ctx, const nn::ConcatShape& s, const
 void upsample2x_forward(const Launch& ctx, const float* x, float* y, int64_t planes, int64_t h, int64_t w);
 void upsample2x_backward(const Launch& ctx, const float* dy, float* dx, int64_t planes, int64_t h, int64_t w);
 
+// resize.cu (TensorFlow's bilinear resize; backward a gather over the transposed axes) and
+// l2_normalize.cu (over channels). resize takes the axis weights through ctx.workspace.
+void resize_bilinear_forward(const Launch& ctx, const nn::ResizeShape& s, const float* x, float* y);
+void resize_bilinear_backward(const Launch& ctx, const nn::ResizeShape& s, const float* dy, float* dx);
+void l2_normalize_forward(const Launch& ctx, const nn::L2NormalizeShape& s, const float* x, float* y);
+void l2_normalize_backward(const Launch& ctx, const nn::L2NormalizeShape& s, const float* x, const float* dy,
+                           float* dx);
+
 // softmax.cu
 void softmax_channels(const Launch& ctx, const float* x, float* y, int64_t n, int64_t c, int64_t hw);
 
@@ -67,9 +75,18 @@ float cross_entropy(const Launch& ctx, const nn::CrossEntropyShape& s, const flo
 void adam_step(const Launch& ctx, const nn::AdamHyper& h, float* param, const float* grad, float* m, float* v,
                int64_t count);
 
+// depthwise_conv2d.cu (k <= 109: the filter in shared memory) and mish.cu (Dynamic World's ops)
+void depthwise_conv2d_forward(const Launch& ctx, const nn::DepthwiseConv2dShape& s, const float* x, const float* w,
+                              const float* b, float* y);
+void depthwise_conv2d_backward(const Launch& ctx, const nn::DepthwiseConv2dShape& s, const float* x, const float* w,
+                               const float* dy, float* dx, float* dw, float* db);
+void mish_forward(const Launch& ctx, const float* x, float* y, int64_t count);
+void mish_backward(const Launch& ctx, const float* x, const float* dy, float* dx, int64_t count);
+
 // elementwise.cu; count_nonfinite synchronises the stream.
 void fill(const Launch& ctx, float* y, float value, int64_t count);
 void add_inplace(const Launch& ctx, float* y, const float* x, int64_t count);
+void add(const Launch& ctx, const float* a, const float* b, float* y, int64_t count);  // y may be a or b
 int64_t count_nonfinite(const Launch& ctx, const float* x, int64_t count);
 
 // normalize_bands.cu; params holds 2 * bands floats on the device (a, then b).

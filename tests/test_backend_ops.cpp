@@ -8,8 +8,11 @@
 // absent, is skipped with the reason.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <deque>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <utility>
 #include <string>
 #include <vector>
@@ -23,6 +26,7 @@
 #include "nn/ops/cross_entropy.h"
 #include "nn/ops/elementwise.h"
 #include "nn/ops/max_pool.h"
+#include "nn/ops/mish.h"
 #include "nn/ops/relu.h"
 #include "nn/ops/softmax.h"
 #include "nn/normalize.h"
@@ -385,6 +389,259 @@ OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, i
           }};
 }
 
+// ---- bilinear resize and channel L2 normalisation (Dynamic World) ---------------------------
+// Forward and backward against the reference; dx starts as garbage, so backward must write every
+// input (those no output reads, too).
+OpCase resize_case(std::string name, ResizeShape s) {
+  return {std::move(name), [=](Backend& be, double) {
+            const F x = random_floats(s.input_size(), 1), g = random_floats(s.output_size(), 2);
+            F y(g.size()), gx(x.size());
+            resize_bilinear_forward_reference(s, x.data(), y.data());
+            resize_bilinear_backward_reference(s, g.data(), gx.data());
+            DeviceArray<float> dx(be, x), dy(be, F(y.size(), 7.0f)), dg(be, g), dgx(be, F(gx.size(), 7.0f));
+            be.resize_bilinear_forward(s, dx.get(), dy.get());
+            be.resize_bilinear_backward(s, dg.get(), dgx.get());
+            EXPECT_TRUE(all_close(dy.host(), y, kTol)) << "y";
+            EXPECT_TRUE(all_close(dgx.host(), gx, kTol)) << "dx";
+          }};
+}
+
+// zero_pixel: pixel 3 of image 0 is 0 in every channel (the eps branch: y = 0, dx = dy / sqrt(eps)),
+// and pixel 5 tiny (sum of squares below eps). Those pixels' gradients are ~1e6 times the others',
+// so they are compared apart, each group to its own scale.
+OpCase l2_case(std::string name, int64_t n, int64_t c, int64_t hw, bool zero_pixel) {
+  return {std::move(name), [=](Backend& be, double) {
+            const L2NormalizeShape s{n, c, hw, 1e-12f};
+            F x = random_floats(s.size(), 1, -2.0f, 2.0f);
+            const F g = random_floats(s.size(), 2);
+            const int64_t special[] = {3, 5};
+            if (zero_pixel)
+              for (int64_t k = 0; k < c; ++k) x[k * hw + 3] = 0.0f, x[k * hw + 5] = 1e-8f;
+            F y(x.size()), gx(x.size());
+            l2_normalize_forward_reference(s, x.data(), y.data());
+            l2_normalize_backward_reference(s, x.data(), g.data(), gx.data());
+            DeviceArray<float> dx(be, x), dy(be, y.size()), dg(be, g), dgx(be, F(gx.size(), 7.0f));
+            be.l2_normalize_forward(s, dx.get(), dy.get());
+            be.l2_normalize_backward(s, dx.get(), dg.get(), dgx.get());
+            EXPECT_TRUE(all_close(dy.host(), y, kTol)) << "y";
+            const F got = dgx.host();
+            F got_plain, want_plain, got_eps, want_eps;
+            for (size_t i = 0; i < got.size(); ++i) {
+              const auto pixel = static_cast<int64_t>(i) % hw;
+              const bool eps = zero_pixel && i < static_cast<size_t>(c * hw) && (pixel == special[0] || pixel == special[1]);
+              (eps ? got_eps : got_plain).push_back(got[i]);
+              (eps ? want_eps : want_plain).push_back(gx[i]);
+            }
+            EXPECT_TRUE(all_close(got_plain, want_plain, kTol)) << "dx";
+            if (zero_pixel) {
+              EXPECT_TRUE(all_close(got_eps, want_eps, kTol)) << "dx in the eps branch";
+              EXPECT_EQ(y[3], 0.0f);
+              EXPECT_NEAR(gx[3], g[3] * 1e6f, 1.0f) << "dy / sqrt(eps)";
+            }
+          }};
+}
+
+// resize_axis against PyTorch's weights (tests/golden/resize_axis_torch.txt, written by
+// scripts/resize_axis_torch.py), each axis in float64 and float32; the largest differences are
+// printed. The differences are the float rounding of the sample positions p < in, which
+// resize_axis rounds as TensorFlow does (float throughout) and PyTorch otherwise (a float scale,
+// then double), so a weight can be off by about ulp(in): the bound is (in + 1) * 2^-22.
+TEST(ResizeAxis, MatchesPyTorchWeights) {
+  std::ifstream in(STRATA_SOURCE_DIR "/tests/golden/resize_axis_torch.txt");
+  ASSERT_TRUE(in) << "tests/golden/resize_axis_torch.txt";
+  int axes = 0;
+  double overall[2] = {0.0, 0.0};  // float64, float32
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream header(line);
+    std::string word;
+    int64_t n_in = 0, n_out = 0, entries = 0;
+    int antialias = 0, bits = 0;
+    header >> word >> n_in >> n_out >> antialias >> bits >> entries;
+    ASSERT_EQ(word, "axis") << line;
+    ASSERT_TRUE(bits == 32 || bits == 64) << line;
+    std::vector<double> want(static_cast<size_t>(n_in * n_out), 0.0), got(want.size(), 0.0);
+    for (int64_t e = 0; e < entries; ++e) {
+      int64_t i = 0, j = 0;
+      double v = 0.0;
+      ASSERT_TRUE(in >> i >> j >> v) << "axis " << n_in << " -> " << n_out;
+      want[static_cast<size_t>(i * n_in + j)] = bits == 32 ? static_cast<float>(v) : v;  // 9 digits: the float
+    }
+    in >> std::ws;
+    const ResizeAxis a = resize_axis(n_in, n_out, antialias != 0);
+    for (int64_t i = 0; i < n_out; ++i)
+      for (int64_t k = 0; k < a.count[i]; ++k)
+        got[static_cast<size_t>(i * n_in + a.first[i] + k)] += a.weight[static_cast<size_t>(a.offset[i] + k)];
+    double worst = 0.0;
+    for (size_t k = 0; k < want.size(); ++k) worst = std::max(worst, std::fabs(got[k] - want[k]));
+    std::printf("resize_axis %3lld -> %3lld antialias=%d: max |ours - torch float%d| = %.3g\n",
+                static_cast<long long>(n_in), static_cast<long long>(n_out), antialias, bits, worst);
+    const double bound = std::ldexp(static_cast<double>(n_in + 1), -22);
+    EXPECT_LE(worst, bound) << n_in << " -> " << n_out << " antialias " << antialias << " float" << bits;
+    overall[bits == 32] = std::max(overall[bits == 32], worst);
+    ++axes;
+  }
+  EXPECT_EQ(axes, 28);
+  std::printf("resize_axis over %d axes: max |ours - torch| = %.3g (float64), %.3g (float32)\n", axes, overall[0],
+              overall[1]);
+}
+
+// Known weights, sums of 1, and the transpose holding the same weights.
+TEST(ResizeAxis, WeightsSumToOneAndTransposeAgrees) {
+  const ResizeAxis down = resize_axis(128, 64, true);  // scale 2: the triangle of radius 2
+  EXPECT_EQ(down.first[10], 19);
+  ASSERT_EQ(down.count[10], 4);
+  for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(down.weight[down.offset[10] + k], (k == 0 || k == 3 ? 1.0f : 3.0f) / 8.0f);
+  const ResizeAxis up = resize_axis(64, 128, false);  // p = i / 2 - 0.25
+  EXPECT_EQ(up.first[5], 2);
+  ASSERT_EQ(up.count[5], 2);
+  EXPECT_FLOAT_EQ(up.weight[up.offset[5]], 0.75f);  // p = 2.25
+  EXPECT_FLOAT_EQ(up.weight[up.offset[5] + 1], 0.25f);
+  EXPECT_EQ(up.count[0], 1) << "clamped at the border";
+  for (const auto& [n_in, n_out] : {std::pair<int64_t, int64_t>{120, 60}, {37, 18}, {53, 26}, {18, 37}, {64, 64},
+                                    {1, 3}, {5, 1}, {7, 300}, {300, 7}})
+    for (bool antialias : {false, true}) {
+      const ResizeAxis a = resize_axis(n_in, n_out, antialias), t = resize_axis_transpose(a, n_in);
+      ASSERT_EQ(t.first.size(), static_cast<size_t>(n_in));
+      for (int64_t i = 0; i < n_out; ++i) {
+        double sum = 0.0;
+        for (int64_t k = 0; k < a.count[i]; ++k) {
+          const int64_t j = a.first[i] + k;
+          ASSERT_TRUE(j >= 0 && j < n_in);
+          const float w = a.weight[a.offset[i] + k];
+          sum += w;
+          ASSERT_TRUE(i >= t.first[j] && i < t.first[j] + t.count[j]);
+          EXPECT_EQ(t.weight[t.offset[j] + i - t.first[j]], w);
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-6) << n_in << " -> " << n_out << " output " << i;
+      }
+    }
+}
+
+// ---- depthwise convolution, Mish, add (Dynamic World) ------------------------------------------
+// Outputs start as garbage (7): every op must write all of its output.
+OpCase dw_forward(std::string name, DepthwiseConv2dShape s, bool bias) {
+  return {std::move(name), [=](Backend& be, double) {
+            const F x = random_floats(s.size(), 1), w = random_floats(s.weight_size(), 2), b = random_floats(s.c, 3);
+            F want(static_cast<size_t>(s.size()));
+            depthwise_conv2d_forward_reference(s, x.data(), w.data(), bias ? b.data() : nullptr, want.data());
+            DeviceArray<float> dx(be, x), dw(be, w), db(be, b), dy(be, F(want.size(), 7.0f));
+            be.depthwise_conv2d_forward(s, dx.get(), dw.get(), bias ? db.get() : nullptr, dy.get());
+            EXPECT_TRUE(all_close(dy.host(), want, kTol));
+          }};
+}
+
+// All three gradients, then dx alone, dw and db without dx, and db alone: what is not wanted is
+// neither computed nor written.
+OpCase dw_backward(std::string name, DepthwiseConv2dShape s) {
+  return {std::move(name), [=](Backend& be, double) {
+            const F x = random_floats(s.size(), 1), w = random_floats(s.weight_size(), 2),
+                    g = random_floats(s.size(), 4);
+            F gx(x.size()), gw(w.size()), gb(static_cast<size_t>(s.c));
+            depthwise_conv2d_backward_reference(s, x.data(), w.data(), g.data(), gx.data(), gw.data(), gb.data());
+            DeviceArray<float> dx(be, x), dw(be, w), dg(be, g), ogx(be, F(gx.size(), 7.0f)),
+                ogw(be, F(gw.size(), 7.0f)), ogb(be, F(gb.size(), 7.0f));
+            be.depthwise_conv2d_backward(s, dx.get(), dw.get(), dg.get(), ogx.get(), ogw.get(), ogb.get());
+            EXPECT_TRUE(all_close(ogx.host(), gx, kTol)) << "dx";
+            EXPECT_TRUE(all_close(ogw.host(), gw, kTol)) << "dw";
+            EXPECT_TRUE(all_close(ogb.host(), gb, kTol)) << "db";
+            DeviceArray<float> only_dx(be, F(gx.size(), 7.0f));
+            be.depthwise_conv2d_backward(s, dx.get(), dw.get(), dg.get(), only_dx.get(), nullptr, nullptr);
+            EXPECT_TRUE(all_close(only_dx.host(), gx, kTol)) << "dx alone";
+            DeviceArray<float> no_dx_w(be, F(gw.size(), 7.0f)), no_dx_b(be, F(gb.size(), 7.0f)),
+                only_db(be, F(gb.size(), 7.0f));
+            be.depthwise_conv2d_backward(s, dx.get(), dw.get(), dg.get(), nullptr, no_dx_w.get(), no_dx_b.get());
+            EXPECT_TRUE(all_close(no_dx_w.host(), gw, kTol)) << "dw without dx";
+            EXPECT_TRUE(all_close(no_dx_b.host(), gb, kTol)) << "db without dx";
+            be.depthwise_conv2d_backward(s, dx.get(), dw.get(), dg.get(), nullptr, nullptr, only_db.get());
+            EXPECT_TRUE(all_close(only_db.host(), gb, kTol)) << "db alone";
+          }};
+}
+
+// Mish's inputs: the edges first (zeros, the switch to y = x at 20 either side, where t rounds to
+// 1 in float (8.7), the minimum (-1.19), float's exp range ends (+-87, +-88), +-100), a third of
+// the rest sweeping the curved part [-12, 12], the others uniform over [-100, 100].
+F mish_inputs(int64_t count) {
+  F x = random_floats(count, 11, -100.0f, 100.0f);
+  const float edges[] = {0.0f,    -0.0f,   1e-30f, -1e-30f, 19.999f, 20.0f,  20.001f, 8.7f,   -1.19f, -20.0f,
+                         -40.0f,  -87.0f,  -87.5f, -88.0f,  87.0f,   88.0f,  89.0f,   -100.0f, 100.0f};
+  size_t i = 0;
+  for (float v : edges)
+    if (i < x.size()) x[i++] = v;
+  const size_t sweep = (x.size() - i) / 3;
+  for (size_t j = 0; j < sweep; ++j) x[i + j] = -12.0f + 24.0f * static_cast<float>(j) / static_cast<float>(sweep);
+  return x;
+}
+
+// |got - want| <= tol * |scale| + floor element by element; names the worst element.
+::testing::AssertionResult close_each(const F& got, const F& want, const F& scale, double tol, double floor) {
+  if (got.size() != want.size()) return ::testing::AssertionFailure() << "size " << got.size() << " != " << want.size();
+  double worst = 0.0;  // as a fraction of the element's tolerance
+  size_t at = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double d = std::isnan(got[i]) != std::isnan(want[i]) ? INFINITY
+                     : std::isnan(got[i])                       ? 0.0
+                                                                : std::fabs(static_cast<double>(got[i]) - want[i]);
+    const double r = d / (tol * std::fabs(static_cast<double>(scale[i])) + floor);
+    if (r > worst) worst = r, at = i;
+  }
+  if (worst <= 1.0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "element " << at << ": got " << got[at] << ", want " << want[at] << " ("
+                                       << worst << " times the tolerance " << tol << " * " << std::fabs(scale[at])
+                                       << " + " << floor << ")";
+}
+
+// The fast path and CUDA in float against the double reference: y within 1e-6 of |y| (float's
+// exp and a few roundings come to about 5e-7; 1e-35 absolute covers x < -87, where the AVX-512 exp
+// stops at e^-87 and both sides are below 2e-36), dx within 1e-6 of |dy| (the slope is O(1), and
+// its two terms cancel near the minimum, x = -1.19, so its error cannot be relative to itself).
+// in_place: y over x, dx over dy.
+OpCase mish_case(std::string name, int64_t count, bool in_place) {
+  return {std::move(name), [=](Backend& be, double) {
+            const F x = mish_inputs(count), g = random_floats(count, 5, -2.0f, 2.0f);
+            F y(x.size()), gx(x.size());
+            mish_forward_reference(x.data(), y.data(), count);
+            mish_backward_reference(x.data(), g.data(), gx.data(), count);
+            DeviceArray<float> dx(be, x), dg(be, g), dy(be, F(x.size(), 7.0f)), dgx(be, F(x.size(), 7.0f));
+            if (in_place) {
+              DeviceArray<float> xy(be, x);
+              be.mish_forward(xy.get(), xy.get(), count);
+              EXPECT_TRUE(close_each(xy.host(), y, y, 1e-6, 1e-35)) << "y over x";
+              be.mish_backward(dx.get(), dg.get(), dg.get(), count);
+              EXPECT_TRUE(close_each(dg.host(), gx, g, 1e-6, 1e-35)) << "dx over dy";
+            } else {
+              be.mish_forward(dx.get(), dy.get(), count);
+              be.mish_backward(dx.get(), dg.get(), dgx.get(), count);
+              EXPECT_TRUE(close_each(dy.host(), y, y, 1e-6, 1e-35)) << "y";
+              EXPECT_TRUE(close_each(dgx.host(), gx, g, 1e-6, 1e-35)) << "dx";
+              EXPECT_EQ(dx.host(), x) << "x is not written";
+            }
+            const F got = dy.host();
+            if (!in_place && count > 19) {  // y = x past the switch, exactly; Mish(0) = 0
+              EXPECT_EQ(got[6], x[6]);
+              EXPECT_EQ(got[18], 100.0f);
+              EXPECT_EQ(got[0], 0.0f);
+            }
+          }};
+}
+
+// y = a + b into a third array, over a, and over b.
+OpCase add_case(std::string name, int64_t count) {
+  return {std::move(name), [=](Backend& be, double) {
+            const F a = random_floats(count, 1), b = random_floats(count, 2);
+            F want(a.size());
+            add_reference(a.data(), b.data(), want.data(), count);
+            DeviceArray<float> da(be, a), db(be, b), dy(be, F(a.size(), 7.0f));
+            be.add(da.get(), db.get(), dy.get(), count);
+            EXPECT_TRUE(all_close(dy.host(), want, 0.0)) << "y";
+            be.add(da.get(), db.get(), da.get(), count);
+            EXPECT_TRUE(all_close(da.host(), want, 0.0)) << "y over a";
+            DeviceArray<float> a2(be, a);
+            be.add(a2.get(), db.get(), db.get(), count);
+            EXPECT_TRUE(all_close(db.host(), want, 0.0)) << "y over b";
+          }};
+}
+
 std::vector<OpCase> all_cases() {
   auto conv = [](int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t k, int64_t s) {
     return Conv2dShape{n, ci, h, w, co, k, s};
@@ -476,6 +733,60 @@ std::vector<OpCase> all_cases() {
       normalize_case("normalize_standard_13x128x128", NormalizationMode::standard, 2, 13, 128 * 128),
       normalize_case("normalize_log_sigmoid_9x33x17", NormalizationMode::log_sigmoid, 3, 9, 33 * 17),
       normalize_case("normalize_1px", NormalizationMode::standard, 1, 1, 1),
+      // Depthwise: k 3 and 5, odd sizes, widths off the 16-lane vector (37, 19, 133), 1x1 images,
+      // a kernel larger than the image, k 7 and 1 (the AVX-512 path's any-k form), bias and none.
+      dw_forward("depthwise_fwd_k3", DepthwiseConv2dShape{2, 3, 9, 7, 3}, true),
+      dw_forward("depthwise_fwd_k3_no_bias", DepthwiseConv2dShape{2, 3, 9, 7, 3}, false),
+      dw_forward("depthwise_fwd_k5", DepthwiseConv2dShape{2, 4, 11, 12, 5}, true),
+      dw_forward("depthwise_fwd_k3_width_37", DepthwiseConv2dShape{1, 5, 13, 37, 3}, true),
+      dw_forward("depthwise_fwd_k5_width_19_no_bias", DepthwiseConv2dShape{3, 2, 6, 19, 5}, false),
+      dw_forward("depthwise_fwd_k3_wide_133", DepthwiseConv2dShape{1, 3, 4, 133, 3}, true),
+      dw_forward("depthwise_fwd_k3_1x1_image", DepthwiseConv2dShape{2, 3, 1, 1, 3}, true),
+      dw_forward("depthwise_fwd_k5_1x1_image", DepthwiseConv2dShape{1, 4, 1, 1, 5}, true),
+      dw_forward("depthwise_fwd_k5_larger_than_image", DepthwiseConv2dShape{2, 2, 2, 3, 5}, true),
+      dw_forward("depthwise_fwd_k7", DepthwiseConv2dShape{1, 3, 10, 21, 7}, true),
+      dw_forward("depthwise_fwd_k1", DepthwiseConv2dShape{2, 3, 5, 6, 1}, true),
+      dw_forward("depthwise_fwd_k3_many_planes", DepthwiseConv2dShape{3, 33, 8, 16, 3}, true),
+      dw_backward("depthwise_bwd_k3", DepthwiseConv2dShape{2, 3, 9, 7, 3}),
+      dw_backward("depthwise_bwd_k5", DepthwiseConv2dShape{2, 4, 11, 12, 5}),
+      dw_backward("depthwise_bwd_k3_width_37", DepthwiseConv2dShape{1, 5, 13, 37, 3}),
+      dw_backward("depthwise_bwd_k5_width_19", DepthwiseConv2dShape{3, 2, 6, 19, 5}),
+      dw_backward("depthwise_bwd_k3_1x1_image", DepthwiseConv2dShape{2, 3, 1, 1, 3}),
+      dw_backward("depthwise_bwd_k5_larger_than_image", DepthwiseConv2dShape{2, 2, 2, 3, 5}),
+      dw_backward("depthwise_bwd_k7", DepthwiseConv2dShape{1, 3, 10, 21, 7}),
+      dw_backward("depthwise_bwd_k1", DepthwiseConv2dShape{2, 3, 5, 6, 1}),
+      dw_backward("depthwise_bwd_k3_many_chunks", DepthwiseConv2dShape{4, 2, 64, 70, 3}),
+      mish_case("mish", 4099, false),
+      mish_case("mish_in_place", 4099, true),
+      mish_case("mish_1", 1, false),
+      mish_case("mish_15_in_place", 15, true),
+      mish_case("mish_large", 100003, false),
+      add_case("add", 777),
+      add_case("add_1", 1),
+      add_case("add_large", 100003),
+      resize_case("resize_128_to_64_antialias", ResizeShape{2, 128, 128, 64, 64, true}),
+      resize_case("resize_37x53_to_18x26_antialias", ResizeShape{3, 37, 53, 18, 26, true}),
+      resize_case("resize_37x53_to_18x26_plain", ResizeShape{2, 37, 53, 18, 26, false}),
+      resize_case("resize_18x26_to_37x53_plain", ResizeShape{3, 18, 26, 37, 53, false}),
+      resize_case("resize_18x26_to_37x53_antialias", ResizeShape{2, 18, 26, 37, 53, true}),
+      resize_case("resize_64_to_128_plain", ResizeShape{2, 64, 64, 128, 128, false}),
+      resize_case("resize_1xN_antialias", ResizeShape{2, 1, 40, 1, 20, true}),
+      resize_case("resize_Nx1_plain", ResizeShape{2, 40, 1, 81, 1, false}),
+      resize_case("resize_1x1_to_3x5_plain", ResizeShape{2, 1, 1, 3, 5, false}),
+      resize_case("resize_5x5_to_1x1_plain", ResizeShape{2, 5, 5, 1, 1, false}),  // dx 0 off the centre
+      resize_case("resize_5x5_to_1x1_antialias", ResizeShape{2, 5, 5, 1, 1, true}),
+      resize_case("resize_same_size_antialias", ResizeShape{2, 17, 23, 17, 23, true}),
+      resize_case("resize_same_size_plain", ResizeShape{2, 17, 23, 17, 23, false}),
+      resize_case("resize_many_planes", ResizeShape{7, 9, 11, 4, 5, true}),
+      // Dynamic World's pair on odd sizes: down to floor(H/2) x floor(W/2) antialiased, back up plain.
+      resize_case("resize_255x129_to_127x64_antialias", ResizeShape{3, 255, 129, 127, 64, true}),
+      resize_case("resize_127x64_to_255x129_plain", ResizeShape{3, 127, 64, 255, 129, false}),
+      l2_case("l2_normalize_c1", 2, 1, 77, false),
+      l2_case("l2_normalize_c9_many_blocks", 2, 9, 1000, false),
+      l2_case("l2_normalize_c144", 1, 144, 300, false),
+      l2_case("l2_normalize_zero_pixel_c9", 2, 9, 31, true),
+      l2_case("l2_normalize_zero_pixel_c1", 1, 1, 8, true),
+      l2_case("l2_normalize_zero_pixel_c144", 1, 144, 40, true),
   };
 }
 

@@ -17,8 +17,12 @@
 #include "nn/ops/conv2d.h"
 #include "nn/ops/conv_transpose2d.h"
 #include "nn/ops/cross_entropy.h"
+#include "nn/ops/depthwise_conv2d.h"
+#include "nn/ops/l2_normalize.h"
 #include "nn/ops/max_pool.h"
+#include "nn/ops/mish.h"
 #include "nn/ops/relu.h"
+#include "nn/ops/resize.h"
 #include "nn/ops/upsample.h"
 #include "op_test_util.h"
 
@@ -26,6 +30,7 @@ namespace strata::nn {
 // gtest prints parameters with these (found by argument-dependent lookup).
 void PrintTo(const Conv2dShape& s, std::ostream* os) { *os << "Conv2dShape{n " << s.n << ", c_in " << s.c_in << ", " << s.h << "x" << s.w << ", c_out " << s.c_out << ", k " << s.k << ", stride " << s.stride << "}"; }
 void PrintTo(const ConvTranspose2dShape& s, std::ostream* os) { *os << "ConvTranspose2dShape{n " << s.n << ", c_in " << s.c_in << ", " << s.h << "x" << s.w << ", c_out " << s.c_out << ", k " << s.k << ", stride " << s.stride << ", pad " << s.pad << "}"; }
+void PrintTo(const DepthwiseConv2dShape& s, std::ostream* os) { *os << "DepthwiseConv2dShape{n " << s.n << ", c " << s.c << ", " << s.h << "x" << s.w << ", k " << s.k << "}"; }
 
 namespace {
 
@@ -209,6 +214,95 @@ TEST(UpsampleGrad, MatchesFiniteDifferences) {
     return dot(y, r);
   };
   upsample2x_backward_reference(r.data(), gx.data(), 3, 4, 5);
+  expect_gradient("dx", x, gx, L);
+}
+
+// Bilinear resize is linear, so its finite differences are exact up to rounding; odd sizes both
+// ways, with and without antialias.
+class ResizeGrad : public ::testing::TestWithParam<ResizeShape> {};
+
+TEST_P(ResizeGrad, MatchesFiniteDifferences) {
+  const ResizeShape s = GetParam();
+  F x = random_floats(s.input_size(), 1);
+  const F r = random_floats(s.output_size(), 2);
+  F y(r.size()), gx(x.size());
+  const Objective L = [&] {
+    resize_bilinear_forward_reference(s, x.data(), y.data());
+    return dot(y, r);
+  };
+  resize_bilinear_backward_reference(s, r.data(), gx.data());
+  expect_gradient("dx", x, gx, L);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ResizeGrad,
+                         ::testing::Values(ResizeShape{2, 9, 7, 4, 3, true}, ResizeShape{1, 4, 3, 9, 7, false},
+                                           ResizeShape{1, 5, 6, 11, 13, true}, ResizeShape{2, 8, 6, 4, 3, false}),
+                         [](const auto& info) {
+                           const ResizeShape& s = info.param;
+                           return std::to_string(s.h) + "x" + std::to_string(s.w) + "_to_" + std::to_string(s.out_h) +
+                                  "x" + std::to_string(s.out_w) + (s.antialias ? "_antialias" : "_plain");
+                         });
+
+// Away from the eps branch: every pixel's norm is well above sqrt(eps).
+TEST(L2NormalizeGrad, MatchesFiniteDifferences) {
+  for (int64_t c : {1, 5}) {
+    const L2NormalizeShape s{2, c, 7, 1e-12f};
+    F x = random_floats(s.size(), 1, 0.5f, 2.0f);
+    const F sign = random_floats(s.size(), 3);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = sign[i] < 0.0f ? -x[i] : x[i];  // |x| >= 0.5: x +- h keeps its sign
+    const F r = random_floats(s.size(), 2);
+    F y(x.size()), gx(x.size());
+    const Objective L = [&] {
+      l2_normalize_forward_reference(s, x.data(), y.data());
+      return dot(y, r);
+    };
+    l2_normalize_backward_reference(s, x.data(), r.data(), gx.data());
+    expect_gradient(c == 1 ? "dx (c 1)" : "dx (c 5)", x, gx, L, 1e-3f, 5e-3);
+  }
+}
+
+class DepthwiseConv2dGrad : public ::testing::TestWithParam<DepthwiseConv2dShape> {};
+
+TEST_P(DepthwiseConv2dGrad, MatchesFiniteDifferences) {
+  const DepthwiseConv2dShape s = GetParam();
+  F x = random_floats(s.size(), 1), w = random_floats(s.weight_size(), 2), b = random_floats(s.c, 3);
+  const F r = random_floats(s.size(), 4);
+  F y(r.size()), gx(x.size()), gw(w.size()), gb(b.size());
+  const Objective L = [&] {
+    depthwise_conv2d_forward_reference(s, x.data(), w.data(), b.data(), y.data());
+    return dot(y, r);
+  };
+  depthwise_conv2d_backward_reference(s, x.data(), w.data(), r.data(), gx.data(), gw.data(), gb.data());
+  expect_gradient("dx", x, gx, L);
+  expect_gradient("dw", w, gw, L);
+  expect_gradient("db", b, gb, L);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, DepthwiseConv2dGrad,
+                         ::testing::Values(DepthwiseConv2dShape{2, 3, 6, 5, 3}, DepthwiseConv2dShape{1, 2, 7, 6, 5},
+                                           DepthwiseConv2dShape{1, 2, 2, 3, 5}, DepthwiseConv2dShape{2, 2, 1, 1, 3},
+                                           DepthwiseConv2dShape{2, 3, 4, 4, 1}),
+                         [](const auto& info) {
+                           const DepthwiseConv2dShape& s = info.param;
+                           std::ostringstream o;  // (not "n" + std::to_string: GCC 12's false -Wrestrict)
+                           o << "n" << s.n << "_c" << s.c << "_" << s.h << "x" << s.w << "_k" << s.k;
+                           return o.str();
+                         });
+
+// Mish is smooth: no kink to step around. The curved part [-6, 6], and a few values out where it is
+// linear (past the reference's switch to y = x at 20) or flat (-25, -50).
+TEST(MishGrad, MatchesFiniteDifferences) {
+  F x = random_floats(200, 1, -6.0f, 6.0f);
+  const float far[] = {-50.0f, -25.0f, -12.0f, 12.0f, 19.9f, 20.5f, 25.0f, 50.0f, -1.19f, 0.0f};
+  size_t at = 0;  // every 21st value: expect_gradient checks every third of these 200
+  for (float v : far) x[at] = v, at += 21;
+  const F r = random_floats(200, 2);
+  F y(200), gx(200);
+  const Objective L = [&] {
+    mish_forward_reference(x.data(), y.data(), 200);
+    return dot(y, r);
+  };
+  mish_backward_reference(x.data(), r.data(), gx.data(), 200);
   expect_gradient("dx", x, gx, L);
 }
 

@@ -12,8 +12,12 @@
 #include "nn/fast/batch_norm.h"
 #include "nn/fast/conv_gemm.h"
 #include "nn/fast/cross_entropy.h"
+#include "nn/fast/depthwise_conv2d.h"
+#include "nn/fast/mish.h"
 #include "nn/fast/gemm.h"
+#include "nn/fast/l2_normalize.h"
 #include "nn/fast/max_pool.h"
+#include "nn/fast/resize.h"
 #include "nn/fast/softmax.h"
 #include "nn/fast/thread_pool.h"
 #include "nn/ops/concat.h"
@@ -253,6 +257,39 @@ class CpuBackend final : public Backend {
       fast::softmax_channels(x + b * c * hw, y + b * c * hw, e - b, c, hw);
     });
   }
+  // Bilinear resize and channel L2 normalisation (Dynamic World's ops). The resize splits planes,
+  // each thread with its own row buffer in the scratch; its plans (axis weights) are made once per
+  // shape and kept. L2 normalisation splits the pixels of all images.
+  void resize_bilinear_forward(const ResizeShape& s, const float* x, float* y) override {
+    s.validate();
+    run_resize(resize_plans_.get(s, false), x, y, s.planes);
+  }
+  void resize_bilinear_backward(const ResizeShape& s, const float* dy, float* dx) override {
+    s.validate();
+    run_resize(resize_plans_.get(s, true), dy, dx, s.planes);
+  }
+  void run_resize(const fast::ResizePlan& p, const float* in, float* out, int64_t planes) {
+    const int64_t per = lines(p.in_w);
+    float* rows = scratch(checked_mul(per, pool_.size()));
+    pool_.parallel_for(planes, [&](int t, int64_t p0, int64_t p1) {
+      fast::resize_planes(p, in + p0 * p.in_h * p.in_w, out + p0 * p.out_h * p.out_w, p1 - p0, rows + t * per);
+    });
+  }
+  void l2_normalize_forward(const L2NormalizeShape& s, const float* x, float* y) override {
+    s.validate();
+    pool_.parallel_for(s.n * s.hw, [&](int, int64_t b, int64_t e) { fast::l2_normalize_forward(s, x, y, b, e); });
+  }
+  void l2_normalize_backward(const L2NormalizeShape& s, const float* x, const float* dy, float* dx) override {
+    s.validate();
+    pool_.parallel_for(s.n * s.hw, [&](int, int64_t b, int64_t e) {
+      fast::l2_normalize_backward(s, x, dy, dx, b, e);
+    });
+  }
+
+ private:
+  fast::ResizePlans resize_plans_;
+
+ public:
   // Cross-entropy normalises by W, the weight of all counted pixels, so each thread runs the
   // fast path on its images (normalised by its own W_t) and the parts are rescaled by W_t / W.
   float cross_entropy(const CrossEntropyShape& s, const float* logits, const uint8_t* labels,
@@ -290,6 +327,32 @@ class CpuBackend final : public Backend {
   void fill(float* y, float value, int64_t count) override { fill_reference(y, value, count); }
   void add_inplace(float* y, const float* x, int64_t count) override {
     pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { add_inplace_reference(y + b, x + b, e - b); });
+  }
+  // Depthwise convolution, Mish, add (Dynamic World's ops). The forward splits planes (image,
+  // channel); the backward splits channels, each thread summing dw and db of its own channels over
+  // the batch, so no partial sums meet across threads. Mish and add split ranges.
+  void depthwise_conv2d_forward(const DepthwiseConv2dShape& s, const float* x, const float* w, const float* b,
+                                float* y) override {
+    s.validate();
+    pool_.parallel_for(checked_mul(s.n, s.c), [&](int, int64_t p0, int64_t p1) {
+      fast::depthwise_conv2d_forward(s, x, w, b, y, p0, p1);
+    });
+  }
+  void depthwise_conv2d_backward(const DepthwiseConv2dShape& s, const float* x, const float* w, const float* dy,
+                                 float* dx, float* dw, float* db) override {
+    s.validate();
+    pool_.parallel_for(s.c, [&](int, int64_t c0, int64_t c1) {
+      fast::depthwise_conv2d_backward(s, x, w, dy, dx, dw, db, c0, c1);
+    });
+  }
+  void mish_forward(const float* x, float* y, int64_t count) override {
+    pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { fast::mish_forward(x + b, y + b, e - b); });
+  }
+  void mish_backward(const float* x, const float* dy, float* dx, int64_t count) override {
+    pool_.parallel_for(count, [&](int, int64_t b, int64_t e) { fast::mish_backward(x + b, dy + b, dx + b, e - b); });
+  }
+  void add(const float* a, const float* b, float* y, int64_t count) override {
+    pool_.parallel_for(count, [&](int, int64_t i0, int64_t i1) { add_reference(a + i0, b + i0, y + i0, i1 - i0); });
   }
   // Every input batch is checked before a step: split like the elementwise ops.
   int64_t count_nonfinite(const float* x, int64_t count) override {
