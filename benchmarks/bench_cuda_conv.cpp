@@ -7,7 +7,7 @@
 //     the two outputs are also compared (max |ours - cuDNN| / max |cuDNN|), so a fast wrong kernel
 //     shows;
 //  2. end to end on the CUDA backend: inference (Predictor) and training (Trainer::step) px/s
-//     of both models, per precision.
+//     of unet-small, sample-fcn and Dynamic World's graph, per precision.
 // Timings: wall clock around `reps` calls, the stream synchronised before and after, after
 // two untimed warm-up calls; each figure repeats until at least --seconds have passed.
 //
@@ -243,7 +243,8 @@ void bench_model(const nn::ModelConfig& config, nn::ConvPrecision precision, con
   const double infer = time_per_call([&] { predict.probabilities(x.as<float>(), n, hw, hw); }, sync, o.seconds);
   const double train =
       time_per_call([&] { trainer.step(x.as<float>(), labels.as<uint8_t>(), n, hw, hw); }, sync, o.seconds);
-  std::printf("%-12s %4s  inference %10.3e px/s  training %10.3e px/s  (batch %ld, %ldx%ld)\n", config.arch.c_str(),
+  const std::string name = config.arch == "graph" ? "dynamic-world" : config.arch;
+  std::printf("%-13s %4s  inference %10.3e px/s  training %10.3e px/s  (batch %ld, %ldx%ld)\n", name.c_str(),
               nn::precision_name(precision).c_str(), static_cast<double>(pixels) / infer,
               static_cast<double>(pixels) / train, static_cast<long>(n), static_cast<long>(hw),
               static_cast<long>(hw));
@@ -286,7 +287,8 @@ int run(int argc, char** argv) {
   }
   std::printf("\n");
   for (nn::ConvPrecision p : o.precisions)
-    for (const nn::ModelConfig& c : {nn::unet_small_config(), nn::sample_fcn_config()}) bench_model(c, p, o);
+    for (const nn::ModelConfig& c : {nn::unet_small_config(), nn::sample_fcn_config(), nn::dynamic_world_config()})
+      bench_model(c, p, o);
   return 0;
 }
 

@@ -9,23 +9,34 @@
 #include <vector>
 
 #include "nn/activation.h"
+#include "nn/normalize.h"
 #include "nn/param.h"
 
 namespace strata::nn {
 
 struct ModelConfig {
-  std::string arch = "unet-small";  // "sample-fcn" | "unet-small"
+  std::string arch = "unet-small";  // "sample-fcn" | "unet-small" | "graph"
   int64_t in_bands = 13;
   int64_t classes = 9;
   // sample-fcn: {conv width, transposed-conv width} = {32, 16};
   // unet-small: encoder widths per stage = {32, 64, 128} (depth = widths.size()).
   std::vector<int64_t> widths;
+  // graph: the network as GraphSpec text (nn/graph_spec.h); its input and output channels are
+  // in_bands and classes.
+  std::string graph = {};
   void validate() const;  // Error naming the bad setting
   std::string describe() const;  // "unet-small(in_bands=13, classes=9, widths=32,64,128)"
 };
 
 ModelConfig sample_fcn_config();   // the Dynamic World sample FCN, 23,401 parameters
 ModelConfig unet_small_config();   // about 470k parameters
+// Dynamic World's published network (the forward model's graph as strata import-model writes it),
+// for training from scratch: 9 bands B2 B3 B4 B5 B6 B7 B8 B11 B12 -> 9 classes.
+ModelConfig dynamic_world_config();
+std::vector<std::string> dynamic_world_bands();      // B2 B3 B4 B5 B6 B7 B8 B11 B12
+BandNormalization dynamic_world_normalization();     // its log-sigmoid transfer, per band
+// The configuration a training --model names: sample-fcn, unet-small or dynamic-world.
+ModelConfig config_for_model_name(const std::string& name);
 
 // How far (in input pixels) an output pixel can see: outside this radius nothing changes it.
 // Tiled inference with a halo of at least this many pixels equals whole-image inference.

@@ -105,6 +105,7 @@ ModelState capture_state(const Model& model, const Adam* adam, const ModelInfo& 
                 {"band_names", join(info.band_names)},
                 {"class_names", join(info.class_names)},
                 {"step", std::to_string(adam ? adam->steps_taken() : 0)}};
+  if (c.arch == "graph") s.metadata["graph"] = c.graph;
   for (Param* p : model.params().all()) s.tensors.push_back({p->name, p->shape.dims(), p->get()});
   if (adam) {
     const AdamConfig& a = adam->config();
@@ -135,6 +136,7 @@ ModelConfig config_from_state(const ModelState& state) {
   c.classes = parse_int("classes", state.meta("classes"));
   c.widths.clear();
   for (const std::string& w : split(state.meta("widths"))) c.widths.push_back(parse_int("widths", w));
+  if (c.arch == "graph") c.graph = state.meta("graph");
   c.validate();
   return c;
 }
@@ -155,7 +157,7 @@ void load_weights(Model& model, const ModelState& state) {
   const ModelConfig saved = config_from_state(state);
   const ModelConfig& mine = model.config();
   check(saved.arch == mine.arch && saved.in_bands == mine.in_bands && saved.classes == mine.classes &&
-            saved.widths == mine.widths,
+            saved.widths == mine.widths && saved.graph == mine.graph,
         "model state: saved from " + saved.describe() + ", cannot load into " + mine.describe());
   for (Param* p : model.params().all()) load_param(*p, state, p->name);
 }
@@ -185,7 +187,10 @@ std::unique_ptr<Model> model_from_state(Backend& be, const ModelState& state) {
 std::string prediction_hash(const ModelState& state) {
   Fnv1a h;
   auto add_text = [&h](const std::string& s) { h.add(s.data(), s.size() + 1); };  // with its terminator
-  for (const char* key : {"arch", "in_bands", "classes", "widths", "normalization.mode", "band_names", "class_names"}) {
+  for (const char* key :
+       {"arch", "in_bands", "classes", "widths", "graph", "normalization.mode", "band_names", "class_names"}) {
+    // Only graph models have a graph: the other models' hashes stay what earlier versions wrote.
+    if (std::string(key) == "graph" && !state.metadata.count(key)) continue;
     add_text(key);
     const auto it = state.metadata.find(key);
     add_text(it == state.metadata.end() ? std::string() : it->second);

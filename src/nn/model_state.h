@@ -4,7 +4,7 @@
 //   tensors   "<param>"                 weights and batch-norm running statistics
 //             "adam.m.<param>", "adam.v.<param>"   optimiser moments (when an optimiser is given)
 //             "normalization.a", "normalization.b" per-band input normalisation
-//   metadata  format, arch, in_bands, classes, widths, step, rng_state, normalization.mode,
+//   metadata  format, arch, in_bands, classes, widths, graph (graph models), step, rng_state, normalization.mode,
 //             band_names, class_names (comma-separated), adam.* settings
 // Loading checks the architecture before touching a weight, and names what is missing,
 // misshapen or non-finite.

@@ -1,0 +1,352 @@
+// Graph models (nn/graph_spec.h, nn/models/graph_model.h): the text format and its errors, a small
+// graph that uses every op (inference with its folding, in-place activations and reused buffers
+// against a node-by-node evaluation with the op references; whole-model gradients against finite
+// differences; training; threads; no allocation in a step; the state round trip) and Dynamic
+// World's network (parameter count, receptive field).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "model_batch.h"
+#include "nn/backend.h"
+#include "nn/graph_spec.h"
+#include "nn/model.h"
+#include "nn/model_state.h"
+#include "nn/models/graph_model.h"
+#include "nn/ops/batch_norm.h"
+#include "nn/ops/concat.h"
+#include "nn/ops/conv2d.h"
+#include "nn/ops/depthwise_conv2d.h"
+#include "nn/ops/elementwise.h"
+#include "nn/ops/l2_normalize.h"
+#include "nn/ops/mish.h"
+#include "nn/ops/relu.h"
+#include "nn/ops/resize.h"
+#include "nn/trainer.h"
+
+namespace strata::nn {
+namespace {
+
+using test::Batch;
+using test::make_batch;
+using test::random_floats;
+using F = std::vector<float>;
+
+// Every op, a node read by three others (down), one read by two (m2 and m1), an add, a three-way
+// concat, a resize down with antialiasing and one back up without, and a full-resolution skip past
+// the resizes (without it, per-pixel labels could not be learned through the half-size branch).
+constexpr const char* kTinyGraph = R"(strata-graph/1
+# a comment line
+input x channels=3
+conv2d c1 in=x channels=6 kernel=3 bias=1
+batch_norm b1 in=c1 eps=0.001 momentum=0.01
+mish m1 in=b1
+resize down in=m1 size_of=m1 divisor=2 antialias=1
+conv2d c2 in=down channels=5 kernel=1 bias=1
+batch_norm b2 in=c2 eps=0.001 momentum=0.01
+mish m2 in=b2
+depthwise_conv2d d1 in=m2 kernel=3 bias=1
+batch_norm b3 in=d1 eps=0.001 momentum=0.1
+relu r3 in=b3
+conv2d c3 in=down channels=5 kernel=1 bias=0
+add a1 in=r3,c3
+concat cat in=a1,m2,down
+resize up in=cat size_of=m1 divisor=1 antialias=0
+concat full in=up,m1
+l2_normalize l2 in=full eps=1e-12
+conv2d head in=l2 channels=4 kernel=1 bias=1
+)";
+
+ModelConfig tiny_config() { return {"graph", 3, 4, {}, kTinyGraph}; }
+
+TEST(GraphSpec, TextRoundTrips) {
+  const GraphSpec g = GraphSpec::parse(kTinyGraph);
+  ASSERT_EQ(g.nodes.size(), 18u);
+  EXPECT_EQ(g.in_channels(), 3);
+  EXPECT_EQ(g.out_channels(), 4);
+  EXPECT_EQ(g.channels()[static_cast<size_t>(g.index_of("cat"))], 5 + 5 + 6);
+  const GraphSpec again = GraphSpec::parse(g.to_text());
+  EXPECT_EQ(again.to_text(), g.to_text());
+  const GraphNode& r = again.nodes[static_cast<size_t>(again.index_of("down"))];
+  EXPECT_EQ(r.op, GraphOp::resize);
+  EXPECT_EQ(r.size_of, "m1");
+  EXPECT_EQ(r.divisor, 2);
+  EXPECT_TRUE(r.antialias);
+  EXPECT_DOUBLE_EQ(again.nodes[2].eps, 0.001);
+  EXPECT_DOUBLE_EQ(again.nodes[2].momentum, 0.01);
+}
+
+std::string graph_error(const std::string& text) {
+  try {
+    GraphSpec::parse(text);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(GraphSpec, MalformedTextIsAnErrorNamingTheLineOrNode) {
+  const std::string head = "strata-graph/1\ninput x channels=3\n";
+  EXPECT_NE(graph_error("").find("empty"), std::string::npos);
+  EXPECT_NE(graph_error("strata-graph/9\n").find("graph line 1"), std::string::npos);
+  EXPECT_NE(graph_error(head + "softmax s in=x\n").find("graph line 3: unknown op 'softmax'"), std::string::npos);
+  EXPECT_NE(graph_error(head + "conv2d c in=y channels=4 kernel=3\n").find("input 'y' is not defined"),
+            std::string::npos);
+  EXPECT_NE(graph_error(head + "conv2d c in=x channels=4 kernel=2\n").find("odd"), std::string::npos);
+  EXPECT_NE(graph_error(head + "conv2d c in=x channels=four kernel=3\n").find("not an integer"), std::string::npos);
+  EXPECT_NE(graph_error(head + "conv2d c in=x channels=4 kernel=3 stride=2\n").find("unknown attribute 'stride'"),
+            std::string::npos);
+  EXPECT_NE(graph_error(head + "add a in=x\n").find("takes 2 input(s)"), std::string::npos);
+  EXPECT_NE(graph_error(head + "conv2d c in=x channels=4 kernel=1\nadd a in=x,c\n").find("same channels"),
+            std::string::npos);
+  EXPECT_NE(graph_error(head + "mish x in=x\n").find("used twice"), std::string::npos);
+  EXPECT_NE(graph_error(head + "resize r in=x size_of=q divisor=2\n").find("size_of 'q'"), std::string::npos);
+  EXPECT_NE(graph_error("strata-graph/1\nmish m in=x\n").find("first node must be the input"), std::string::npos);
+}
+
+// The tiny graph evaluated node by node with the op references, batch norms in evaluation mode
+// and nothing folded or shared: what the planned inference must equal.
+F evaluate_by_reference(const Model& model, const F& x, int64_t n, int64_t h, int64_t w) {
+  const GraphSpec g = GraphSpec::parse(model.config().graph);
+  auto p = [&](const std::string& name) { return model.params().find(name)->get(); };
+  struct Value {
+    F v;
+    int64_t c, h, w;
+  };
+  std::map<std::string, Value> values;
+  for (const GraphNode& node : g.nodes) {
+    if (node.op == GraphOp::input) {
+      values[node.name] = {x, node.channels, h, w};
+      continue;
+    }
+    const Value& a = values.at(node.inputs[0]);
+    Value out = a;
+    switch (node.op) {
+      case GraphOp::conv2d: {
+        const Conv2dShape s{n, a.c, a.h, a.w, node.channels, node.kernel, 1};
+        out.c = node.channels;
+        out.v.assign(static_cast<size_t>(s.output_size()), 0.0f);
+        const F wt = p(node.name + ".weight"), b = node.bias ? p(node.name + ".bias") : F{};
+        conv2d_forward_reference(s, a.v.data(), wt.data(), node.bias ? b.data() : nullptr, out.v.data());
+        break;
+      }
+      case GraphOp::depthwise_conv2d: {
+        const F wt = p(node.name + ".weight"), b = node.bias ? p(node.name + ".bias") : F{};
+        depthwise_conv2d_forward_reference(DepthwiseConv2dShape{n, a.c, a.h, a.w, node.kernel}, a.v.data(), wt.data(),
+                                           node.bias ? b.data() : nullptr, out.v.data());
+        break;
+      }
+      case GraphOp::batch_norm:
+        batch_norm_forward_eval_reference(
+            BatchNormShape{n, a.c, a.h * a.w, static_cast<float>(node.eps)}, a.v.data(), p(node.name + ".weight").data(),
+            p(node.name + ".bias").data(), p(node.name + ".running_mean").data(), p(node.name + ".running_var").data(),
+            out.v.data());
+        break;
+      case GraphOp::mish: mish_forward_reference(a.v.data(), out.v.data(), static_cast<int64_t>(a.v.size())); break;
+      case GraphOp::relu: relu_forward_reference(a.v.data(), out.v.data(), static_cast<int64_t>(a.v.size())); break;
+      case GraphOp::add:
+        add_reference(a.v.data(), values.at(node.inputs[1]).v.data(), out.v.data(), static_cast<int64_t>(a.v.size()));
+        break;
+      case GraphOp::concat: {
+        ConcatShape s{n, a.h * a.w, {}};
+        std::vector<const float*> xs;
+        for (const std::string& in : node.inputs) {
+          s.channels.push_back(values.at(in).c);
+          xs.push_back(values.at(in).v.data());
+        }
+        out.c = s.total();
+        out.v.assign(static_cast<size_t>(s.output_size()), 0.0f);
+        concat_channels_forward_reference(s, xs.data(), out.v.data());
+        break;
+      }
+      case GraphOp::resize: {
+        const Value& ref = values.at(node.size_of);
+        out.h = ref.h / node.divisor;
+        out.w = ref.w / node.divisor;
+        const ResizeShape s{n * a.c, a.h, a.w, out.h, out.w, node.antialias};
+        out.v.assign(static_cast<size_t>(s.output_size()), 0.0f);
+        resize_bilinear_forward_reference(s, a.v.data(), out.v.data());
+        break;
+      }
+      case GraphOp::l2_normalize:
+        l2_normalize_forward_reference(L2NormalizeShape{n, a.c, a.h * a.w, static_cast<float>(node.eps)}, a.v.data(),
+                                       out.v.data());
+        break;
+      case GraphOp::input: break;
+    }
+    values[node.name] = std::move(out);
+  }
+  return values.at(g.nodes.back().name).v;
+}
+
+TEST(GraphModel, PlannedInferenceMatchesTheNodeByNodeReference) {
+  auto be = make_cpu_backend();
+  const ModelConfig c = tiny_config();
+  auto model = make_model(*be, c, 5);
+  Trainer trainer(*model, AdamConfig{}, LrSchedule{1e-2f, 0.0f, 0, 5}, {});
+  const Batch b = make_batch(c, 2, 10, 14, 2);
+  for (int i = 0; i < 3; ++i) trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w);  // non-trivial statistics
+  const F want = evaluate_by_reference(*model, b.x, b.n, b.h, b.w);
+  const Act got = model->forward(b.x.data(), b.n, b.h, b.w, false);
+  ASSERT_EQ(got.numel(), static_cast<int64_t>(want.size()));
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got.data[i], want[i], 1e-4) << i;
+  // After a training forward (which moves the running statistics, and leaves the buffers of a
+  // training step behind), inference again equals the reference.
+  model->forward(b.x.data(), b.n, b.h, b.w, true);
+  const F moved = evaluate_by_reference(*model, b.x, b.n, b.h, b.w);
+  const Act again = model->forward(b.x.data(), b.n, b.h, b.w, false);
+  for (size_t i = 0; i < moved.size(); ++i) ASSERT_NEAR(again.data[i], moved[i], 1e-4) << i;
+}
+
+TEST(GraphModel, GradientsMatchFiniteDifferences) {
+  auto be = make_cpu_backend();
+  const ModelConfig c = tiny_config();
+  auto model = make_model(*be, c, 11);
+  Trainer trainer(*model, AdamConfig{}, LrSchedule{}, LossConfig{{1.0f, 2.0f, 0.5f, 1.5f}, 0.1f});
+  const Batch b = make_batch(c, 2, 6, 8, 5);
+  trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w);
+  int checked = 0, kinks = 0;
+  for (Param* p : model->params().all()) {
+    if (!p->trainable) continue;
+    const F grad(p->grad_data(), p->grad_data() + p->numel());
+    F value = p->get();
+    const size_t step = std::max<size_t>(1, value.size() / 4);
+    for (size_t i = 0; i < value.size(); i += step) {
+      const float keep = value[i], h = 1e-3f;
+      auto loss_at = [&](float v) {
+        value[i] = v;
+        p->set(value);
+        return static_cast<double>(trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w));
+      };
+      const double up = loss_at(keep + h), down = loss_at(keep - h), mid = loss_at(keep);
+      const double fwd = (up - mid) / h, bwd = (mid - down) / h, central = (up - down) / (2.0 * h);
+      auto tol = [](double v) { return 2e-3 + 2e-2 * std::fabs(v); };
+      if (std::fabs(fwd - bwd) > 2.0 * tol(central)) {  // the ReLU's kink
+        ++kinks;
+        EXPECT_TRUE(std::fabs(grad[i] - fwd) <= tol(fwd) || std::fabs(grad[i] - bwd) <= tol(bwd))
+            << p->name << "[" << i << "] at a kink: analytic " << grad[i] << ", one-sided " << fwd << " / " << bwd;
+      } else {
+        EXPECT_NEAR(grad[i], central, tol(central)) << p->name << "[" << i << "]";
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 40);
+  EXPECT_LT(kinks, checked / 4);
+}
+
+TEST(GraphModel, TrainingLowersTheLossAndAllocatesNothingOnceSized) {
+  auto be = make_cpu_backend();
+  const ModelConfig c = tiny_config();
+  auto model = make_model(*be, c, 3);
+  Trainer trainer(*model, AdamConfig{0.9f, 0.999f, 1e-8f, 1e-4f, true}, LrSchedule{5e-2f, 1e-3f, 5, 60}, {});
+  Predictor predict(*model);
+  const Batch b = make_batch(c, 4, 16, 16, 9);
+  const float first = trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w);
+  predict.probabilities(b.x.data(), b.n, b.h, b.w);
+  const int64_t before = be->allocation_count();
+  float last = first;
+  for (int i = 0; i < 59; ++i) last = trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w);
+  predict.probabilities(b.x.data(), b.n, b.h, b.w);
+  EXPECT_LT(last, 0.5f * first) << first << " -> " << last;
+  EXPECT_EQ(be->allocation_count(), before);
+}
+
+TEST(GraphModel, ThreadsGiveTheSameSteps) {
+  const ModelConfig c = tiny_config();
+  const Batch b = make_batch(c, 3, 12, 12, 4);
+  F losses[2], weights[2];
+  for (int t = 0; t < 2; ++t) {
+    auto be = make_cpu_backend(t == 0 ? 1 : 3);
+    auto model = make_model(*be, c, 8);
+    Trainer trainer(*model, AdamConfig{}, LrSchedule{1e-2f, 1e-3f, 1, 5}, {});
+    for (int i = 0; i < 4; ++i) losses[t].push_back(trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w));
+    weights[t] = model->params().find("d1.weight")->get();
+  }
+  for (size_t i = 0; i < losses[0].size(); ++i) EXPECT_NEAR(losses[1][i], losses[0][i], 1e-5) << "step " << i;
+  for (size_t i = 0; i < weights[0].size(); ++i) ASSERT_NEAR(weights[1][i], weights[0][i], 1e-5) << i;
+}
+
+TEST(GraphModel, StateRoundTripGivesIdenticalOutputs) {
+  auto be = make_cpu_backend();
+  const ModelConfig c = tiny_config();
+  auto model = make_model(*be, c, 6);
+  ModelInfo info;
+  info.normalization = {NormalizationMode::standard, F(3, 0.0f), F(3, 1.0f)};
+  info.band_names = {"B2", "B3", "B4"};
+  info.class_names = {"a", "b", "c", "d"};
+  const ModelState state = capture_state(*model, nullptr, info, nullptr);
+  EXPECT_EQ(state.meta("arch"), "graph");
+  EXPECT_EQ(state.meta("graph"), c.graph);
+  EXPECT_EQ(config_from_state(state).describe(), c.describe());
+  auto again = model_from_state(*be, state);
+  const Batch b = make_batch(c, 1, 8, 8, 3);
+  const Act y1 = model->forward(b.x.data(), 1, 8, 8, false);
+  const F first(y1.data, y1.data + y1.numel());
+  const Act y2 = again->forward(b.x.data(), 1, 8, 8, false);
+  for (size_t i = 0; i < first.size(); ++i) ASSERT_EQ(y2.data[i], first[i]) << i;
+  // Another graph's state does not load.
+  ModelConfig other = c;
+  other.graph.replace(other.graph.find("channels=6"), 10, "channels=7");
+  auto different = make_model(*be, other, 6);
+  EXPECT_THROW(load_weights(*different, state), Error);
+}
+
+TEST(GraphModel, OddSizesRunAndAnImageTooSmallToHalveIsAnError) {
+  auto be = make_cpu_backend();
+  auto model = make_model(*be, tiny_config(), 1);
+  const F x = random_floats(3 * 9 * 11, 1);
+  const Act y = model->forward(x.data(), 1, 9, 11, false);  // halved to 4 x 5, back to 9 x 11
+  EXPECT_EQ(y.h, 9);
+  EXPECT_EQ(y.w, 11);
+  const F want = evaluate_by_reference(*model, x, 1, 9, 11);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(y.data[i], want[i], 1e-4) << i;
+  EXPECT_THROW(model->forward(x.data(), 1, 1, 11, false), Error);
+}
+
+TEST(DynamicWorld, ArchitectureHasThePublishedParameterCount) {
+  auto be = make_cpu_backend();
+  const ModelConfig c = dynamic_world_config();
+  EXPECT_EQ(c.in_bands, 9);
+  EXPECT_EQ(c.classes, 9);
+  auto model = make_model(*be, c, 1);
+  int64_t all = 0;
+  for (const Param* p : model->params().all()) all += p->numel();
+  EXPECT_EQ(all, 231209) << "weights, biases and every batch norm's four vectors, as Keras counts them";
+  EXPECT_EQ(spatial_multiple(c), 2);
+  EXPECT_EQ(dynamic_world_bands().size(), 9u);
+  EXPECT_EQ(dynamic_world_normalization().bands(), 9);
+}
+
+// An input pixel changes outputs within receptive_radius of it and nowhere else, and the radius is
+// not loose (predict's halo relies on both).
+TEST(DynamicWorld, ReceptiveRadiusBoundsWhereAnInputPixelActs) {
+  auto be = make_cpu_backend(2);
+  const ModelConfig c = dynamic_world_config();
+  auto model = make_model(*be, c, 3);
+  const int64_t size = 80, r = receptive_radius(c), at = 39;
+  F x = random_floats(c.in_bands * size * size, 1, 0.0f, 1.0f);
+  auto logits = [&](const F& in) {
+    const Act y = model->forward(in.data(), 1, size, size, false);
+    return F(y.data, y.data + y.numel());
+  };
+  const F base = logits(x);
+  for (int64_t b = 0; b < c.in_bands; ++b) x[static_cast<size_t>((b * size + at) * size + at)] += 0.5f;
+  const F moved = logits(x);
+  int64_t reach = 0;
+  for (int64_t k = 0; k < c.classes; ++k)
+    for (int64_t y = 0; y < size; ++y)
+      for (int64_t xx = 0; xx < size; ++xx) {
+        const size_t i = static_cast<size_t>((k * size + y) * size + xx);
+        if (moved[i] != base[i]) reach = std::max({reach, std::abs(y - at), std::abs(xx - at)});
+      }
+  EXPECT_LE(reach, r);
+  EXPECT_GE(reach, r - spatial_multiple(c)) << "the radius " << r << " is loose";
+}
+
+}  // namespace
+}  // namespace strata::nn
