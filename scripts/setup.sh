@@ -14,6 +14,7 @@ packages=(
   libopenblas-dev
   libgtest-dev googletest libbenchmark-dev
   nlohmann-json3-dev libtomlplusplus-dev
+  libsnappy-dev                       # strata import-model: TensorFlow's variables.index blocks
   python3-numpy python3-h5py python3-gdal
 )
 if [[ "${1:-}" == "--torch" ]]; then packages+=(python3-torch); fi

@@ -23,6 +23,7 @@ struct Command {
 const Command kCommands[] = {
     {"change", strata::cli::cmd_change, "what became what between two land-cover maps: change raster, transitions in km2"},
     {"evaluate", strata::cli::cmd_evaluate, "accuracy, IoU and confusion matrix of predictions against a label raster"},
+    {"import-model", strata::cli::cmd_import_model, "Dynamic World's TensorFlow SavedModel -> a strata checkpoint (no TensorFlow)"},
     {"info", strata::cli::cmd_info, "what was built and found: version, backends, devices, library versions"},
     {"labels", strata::cli::cmd_labels, "map a label raster (WorldCover, ...) to Dynamic World's 9 classes"},
     {"predict", strata::cli::cmd_predict, "checkpoint + scenes -> tiled probability/label COGs and a VRT (MPI, incremental)"},
@@ -35,7 +36,7 @@ const Command kCommands[] = {
 
 void print_usage(std::FILE* to) {
   std::fprintf(to, "usage: strata <command> [options]   (strata <command> --help for its options)\n\ncommands:\n");
-  for (const auto& c : kCommands) std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
+  for (const auto& c : kCommands) std::fprintf(to, "  %-12s %s\n", c.name, c.summary);
 }
 
 }  // namespace
