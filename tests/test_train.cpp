@@ -8,7 +8,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/classes.h"
 #include "core/error.h"
+#include "nn/backend.h"
+#include "nn/model.h"
+#include "nn/model_state.h"
 #include "store/checkpoint.h"
 #include "train_fixture.h"
 
@@ -66,6 +70,90 @@ TEST(Train, KilledAndResumedEqualsUninterrupted) {
     EXPECT_EQ(a[i].name, b[i].name);
     EXPECT_EQ(a[i].values, b[i].values) << a[i].name << " differs after resume";
   }
+}
+
+// A checkpoint of Dynamic World's architecture with fresh weights and its bands and transfer, as
+// strata import-model would write one (the real weights are not needed to test fine-tuning).
+std::string write_dynamic_world_init(const std::string& path, std::vector<std::string> bands = nn::dynamic_world_bands()) {
+  auto be = nn::make_cpu_backend(1);
+  auto model = nn::make_model(*be, nn::dynamic_world_config(), 3);
+  nn::ModelInfo info;
+  info.normalization = nn::dynamic_world_normalization();
+  info.band_names = std::move(bands);
+  for (const char* c : class_names()) info.class_names.emplace_back(c);
+  nn::ModelState st = nn::capture_state(*model, nullptr, info, nullptr);
+  st.metadata["role"] = "dynamic-world-forward";
+  st.metadata["source.license"] = "Apache-2.0";
+  store::write_checkpoint(path, st);
+  return path;
+}
+
+TEST(Train, FineTunesFromInitOnTheModelsBandsAndResumesExactly) {
+  TempDir dir;
+  auto comm = dist::make_single_process();
+  const std::string init = write_dynamic_world_init(dir / "dw.h5");
+  TrainOptions o = test::small_train(dir / "straight");
+  o.init = init;
+  o.epochs = 1;
+  o.lr = 1e-3;
+  const TrainSummary s = run_train(o, *comm);
+  EXPECT_TRUE(std::isfinite(s.last_loss));
+  const nn::ModelState ck = store::read_checkpoint(dir / "straight/latest.h5");
+  EXPECT_EQ(ck.meta("arch"), "graph");
+  EXPECT_EQ(ck.meta("graph"), nn::dynamic_world_config().graph);
+  EXPECT_EQ(ck.meta("band_names"), "B2,B3,B4,B5,B6,B7,B8,B11,B12") << "the model's 9 of the dataset's 13";
+  EXPECT_EQ(ck.meta("normalization.mode"), "log_sigmoid");
+  EXPECT_EQ(ck.meta("train.init"), init);
+  EXPECT_EQ(ck.meta("source.license"), "Apache-2.0") << "the origin of the weights travels on";
+  // The weights moved away from the initial ones.
+  const nn::ModelState start = store::read_checkpoint(init);
+  EXPECT_NE(start.find("conv2d.weight")->values, ck.find("conv2d.weight")->values);
+
+  TrainOptions r = o;
+  r.out_dir = dir / "resumed";
+  r.max_steps = 3;
+  EXPECT_TRUE(run_train(r, *comm).interrupted);
+  r.max_steps = 0;
+  r.resume = true;
+  run_train(r, *comm);
+  const auto a = weights(dir / "straight/latest.h5"), b = weights(dir / "resumed/latest.h5");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].values, b[i].values) << a[i].name << " differs after resume";
+}
+
+TEST(Train, DynamicWorldFromScratchLearns) {
+  TempDir dir;
+  auto comm = dist::make_single_process();
+  TrainOptions o = test::small_train(dir / "run");
+  o.model = "dynamic-world";
+  o.epochs = 3;
+  o.lr = 3e-3;
+  run_train(o, *comm);
+  std::ifstream in(dir / "run/metrics.jsonl");
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_LT(lines[2]["train_loss"].get<double>(), lines[0]["train_loss"].get<double>()) << "the loss must fall";
+  EXPECT_EQ(store::read_checkpoint(dir / "run/latest.h5").meta("band_names"), "B2,B3,B4,B5,B6,B7,B8,B11,B12");
+}
+
+TEST(TrainErrors, InitWhoseBandsTheDatasetLacksIsAClearError) {
+  TempDir dir;
+  auto comm = dist::make_single_process();
+  TrainOptions o = test::small_train(dir / "run");
+  o.init = write_dynamic_world_init(dir / "dw.h5", {"B2", "B3", "B4", "B5", "B6", "B7", "B8", "B11", "B13"});
+  try {
+    run_train(o, *comm);
+    FAIL() << "trained without band B13";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("manifest.json: the dataset has no band B13"), std::string::npos) << e.what();
+  }
+  o.init = dir / "missing.h5";
+  EXPECT_THROW(run_train(o, *comm), Error);
+  o.init.clear();
+  o.model = "dynamic-world";
+  o.widths = {8, 8};
+  EXPECT_THROW(run_train(o, *comm), UsageError);
 }
 
 TEST(TrainErrors, BadInputsAreClear) {

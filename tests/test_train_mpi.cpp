@@ -4,6 +4,10 @@
 
 #include <cmath>
 
+#include "core/classes.h"
+#include "nn/backend.h"
+#include "nn/model.h"
+#include "nn/model_state.h"
 #include "store/checkpoint.h"
 #include "train_fixture.h"
 
@@ -46,6 +50,40 @@ TEST(TrainMpi, TwoRanksMatchOneRankForTheSameGlobalBatch) {
     // 8 steps weights agree to well within 8 x 0.01 x 1e-2 = 8e-4.
     EXPECT_LT(worst, 8e-4) << "largest weight difference between 1 and 2 ranks";
     std::printf("largest weight difference, 1 rank vs 2 ranks after 8 steps: %.3g\n", worst);
+  }
+  world->barrier();
+}
+
+// mpirun -n 2 strata train --init CKPT: fine-tuning a graph model (Dynamic World's architecture)
+// data-parallel; rank 0's checkpoint is the fine-tuned graph on the model's bands.
+TEST(TrainMpi, FineTunesAGraphModelFromInit) {
+  auto world = dist::make_world();
+  ASSERT_EQ(world->size(), 2) << "run under mpiexec -n 2";
+  char buf[4096] = {};
+  if (world->is_root()) std::snprintf(buf, sizeof buf, "%s", test::dataset_dir().c_str());
+  world->broadcast(buf, sizeof buf, 0);
+  const std::string data = buf, root = data + "/..", init = root + "/dw-init.h5";
+  if (world->is_root()) {
+    auto be = nn::make_cpu_backend(1);
+    auto model = nn::make_model(*be, nn::dynamic_world_config(), 5);
+    nn::ModelInfo info{nn::dynamic_world_normalization(), nn::dynamic_world_bands(), {}};
+    for (const char* c : class_names()) info.class_names.emplace_back(c);
+    store::write_checkpoint(init, nn::capture_state(*model, nullptr, info, nullptr));
+  }
+  world->barrier();
+  pipeline::TrainOptions o = test::small_train(root + "/run-init-2ranks");
+  o.data_dir = data;
+  o.init = init;
+  o.batch = 4;
+  o.max_steps = 4;
+  o.overwrite = true;
+  const pipeline::TrainSummary s = pipeline::run_train(o, *world);
+  EXPECT_TRUE(std::isfinite(s.last_loss));
+  EXPECT_EQ(s.steps, 4);
+  if (world->is_root()) {
+    const nn::ModelState st = store::read_checkpoint(o.out_dir + "/latest.h5");
+    EXPECT_EQ(st.meta("arch"), "graph");
+    EXPECT_EQ(st.meta("train.init"), init);
   }
   world->barrier();
 }

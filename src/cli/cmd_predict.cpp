@@ -29,6 +29,8 @@ int cmd_predict(int argc, char** argv) {
              {"file-bands", "B2,B3,...", "band order of scene files that lack band descriptions", "", false},
              {"harmonize", "auto|yes|no", "remove the +1000 DN offset of processing baseline 04.00", "auto", false},
              {"dilate", "PX", "grow cloud masks by this many pixels", "0", false},
+             {"cloud-mask", "auto|none", "auto: QA60, SCL or the spectral test; none: classify every observed pixel",
+              "auto", false},
              {"force", "", "redo every tile, even those already made by this model", "", false}});
   if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
   pipeline::PredictOptions o;
@@ -45,6 +47,10 @@ int cmd_predict(int argc, char** argv) {
   o.stack.scene.bands = args.get_list("file-bands");
   o.stack.scene.harmonize = geo::parse_harmonize(args.get("harmonize"));
   o.stack.mask.dilation_radius = static_cast<int>(args.get_int("dilate", 0, 100));
+  const std::string cloud_mask = args.get("cloud-mask");
+  if (cloud_mask != "auto" && cloud_mask != "none")
+    throw UsageError("--cloud-mask must be auto or none, not '" + cloud_mask + "'");
+  o.stack.cloud_mask = cloud_mask == "auto";
   o.force = args.flag("force");
 
   auto comm = dist::make_world();

@@ -16,7 +16,9 @@ int cmd_train(int argc, char** argv) {
             "SIGTERM/SIGUSR1 checkpoint and stop; --resume continues where the last run stopped.",
             {{"data", "DIR", "dataset directory (manifest.json + shards)", "", true},
              {"out", "RUN_DIR", "run directory", "", true},
-             {"model", "ARCH", "sample-fcn or unet-small", "sample-fcn", false},
+             {"model", "ARCH", "sample-fcn, unet-small or dynamic-world", "sample-fcn", false},
+             {"init", "CKPT", "start from this checkpoint's architecture, weights, bands and normalisation (fine-tune)", "",
+              false},
              {"widths", "W1,W2,...", "layer widths (sample-fcn: 2, unet-small: one per stage)", "", false},
              {"epochs", "N", "epochs", "10", false},
              {"batch", "B", "patches per rank and step", "16", false},
@@ -40,6 +42,7 @@ int cmd_train(int argc, char** argv) {
   o.data_dir = args.get("data");
   o.out_dir = args.get("out");
   o.model = args.get("model");
+  o.init = args.get("init");
   for (const auto& w : args.get_list("widths")) o.widths.push_back(static_cast<int64_t>(parse_number(w, "--widths")));
   o.epochs = args.get_int("epochs", 1, 1000000);
   o.batch = args.get_int("batch", 1, 1 << 20);

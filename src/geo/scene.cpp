@@ -119,6 +119,21 @@ int Scene::aux_band(const std::string& name) const {
   return it == aux_.end() ? -1 : it->second;
 }
 
+std::string Scene::processing_level() const {
+  for (const auto& [key, value] : raster_.metadata()) {
+    std::string k = key, v = value;
+    for (char& c : k) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (k.find("PROCESSING_LEVEL") == std::string::npos && k != "S2:PROCESSING_LEVEL") continue;
+    if (v.find("L2A") != std::string::npos || v.find("LEVEL-2A") != std::string::npos) return "L2A";
+    if (v.find("L1C") != std::string::npos || v.find("LEVEL-1C") != std::string::npos) return "L1C";
+  }
+  if (aux_.count("SCL")) return "L2A";
+  if (has_band("B10")) return "L1C";
+  if (has_band("B11")) return "L2A";
+  return "";
+}
+
 bool Scene::has_band(const std::string& name) const {
   auto idx = s2::band_index(name);
   if (!idx) return false;

@@ -45,6 +45,9 @@ class Scene {
   bool harmonized() const { return harmonize_; }
   // The processing baseline from metadata ("04.00"), or "" when the file does not say.
   const std::string& processing_baseline() const { return baseline_; }
+  // "L1C" or "L2A": from PROCESSING_LEVEL (or PROCESSING_LEVEL-like) metadata, else L2A for a
+  // file with an SCL band or without B10 beside B11, L1C with B10; "" when nothing tells.
+  std::string processing_level() const;
 
   // Reads `bands` (any spelling) inside `window` as [bands, h, w] uint16 DN on the pre-04.00
   // scale. Nodata pixels keep the file's nodata value. Error naming the file for a band it lacks.

@@ -68,6 +68,7 @@ std::vector<Product> make_products(const PredictOptions& o, const SceneStack& st
   for (const std::string& part : {o.composite, std::to_string(tile), std::to_string(halo),
                                   std::string(probability_type_name(type)), std::to_string(o.stack.mask.dilation_radius)})
     common += part + "|";
+  if (!o.stack.cloud_mask) common += "unmasked|";  // only then: earlier runs' fingerprints stay valid
   for (const auto& b : stack.bands()) common += b + ",";
   std::vector<Product> products;
   if (percentile >= 0) {
@@ -102,10 +103,14 @@ std::string tile_name(const geo::Window& tile, int64_t size) {
 
 std::string vrt_path(const PredictOptions& o, const Product& p) { return (fs::path(o.out_dir) / (p.name + ".vrt")).string(); }
 
-// What the VRT and every tile of a product say about where they come from.
-std::map<std::string, std::string> product_metadata(const PredictOptions& o, const Product& p, const std::string& hash) {
+// What the VRT and every tile of a product say about where they come from; an imported model's
+// licence and attribution travel with every map made from it (Apache-2.0 asks for the NOTICE).
+std::map<std::string, std::string> product_metadata(const PredictOptions& o, const Product& p, const std::string& hash,
+                                                    const nn::ModelState& state) {
   std::map<std::string, std::string> md = {{kModelHashKey, hash}, {"MODEL", o.model}};
   if (!p.date.empty()) md["DATE"] = p.date;
+  for (const auto& [key, item] : {std::pair{"source.notice", "MODEL_ATTRIBUTION"}, std::pair{"source.license", "MODEL_LICENSE"}})
+    if (const auto it = state.metadata.find(key); it != state.metadata.end()) md[item] = it->second;
   return md;
 }
 
@@ -213,8 +218,26 @@ class TilePredictor {
   std::vector<float> probs_, out_f32_;
 };
 
+// A model trained on one product level (Dynamic World's: L1C, top of the atmosphere) still runs on
+// the other, but its classes shift: say so once, naming the first such scene.
+void warn_level_mismatch(const nn::ModelState& state, const SceneStack& stack, dist::Communicator& comm) {
+  const auto it = state.metadata.find("input_level");
+  if (it == state.metadata.end() || !comm.is_root()) return;
+  int64_t others = 0;
+  std::string first;
+  for (int64_t s = 0; s < stack.size(); ++s) {
+    const std::string level = stack.scene(s).processing_level();
+    if (level.empty() || level == it->second) continue;
+    if (others++ == 0) first = stack.inputs()[static_cast<size_t>(s)].path + " is " + level;
+  }
+  if (others > 0)
+    log::warn("predict: ", first, (others > 1 ? " (and " + std::to_string(others - 1) + " more scene(s))" : ""),
+              " but the model was trained on ", it->second, " input; expect shifted classes");
+}
+
 void write_run_files(const PredictOptions& o, const std::vector<Product>& products, const std::vector<TileGeometry>& tiles,
-                     const SceneStack& stack, const std::string& hash, int64_t halo, ProbabilityType type) {
+                     const SceneStack& stack, const std::string& hash, int64_t halo, ProbabilityType type,
+                     const nn::ModelState& state) {
   json jp = json::array();
   for (const Product& p : products) {
     std::vector<std::string> files, absolute;
@@ -222,7 +245,7 @@ void write_run_files(const PredictOptions& o, const std::vector<Product>& produc
       files.push_back(p.name + "/" + tile_name(t.tile, o.tile));
       absolute.push_back((fs::path(o.out_dir) / files.back()).string());
     }
-    geo::build_mosaic_vrt(vrt_path(o, p), absolute, prediction_mosaic_bands(type), product_metadata(o, p, hash));
+    geo::build_mosaic_vrt(vrt_path(o, p), absolute, prediction_mosaic_bands(type), product_metadata(o, p, hash, state));
     json scenes = json::array();
     for (int64_t s : p.scenes) scenes.push_back(stack.inputs()[static_cast<size_t>(s)].path);
     jp.push_back({{"name", p.name}, {"date", p.date}, {"vrt", p.name + ".vrt"}, {"scenes", scenes}, {"tiles", files}});
@@ -270,6 +293,7 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
   if (scenes.empty()) throw Error("no scene lies in the date window (" + std::to_string(all.size()) + " scene(s) found)");
   o.stack.bands = info.band_names;
   const SceneStack stack(scenes, o.stack);
+  warn_level_mismatch(state, stack, comm);
 
   const int64_t multiple = nn::spatial_multiple(config);
   const int64_t halo = o.halo >= 0 ? o.halo : auto_halo(nn::receptive_radius(config), multiple);
@@ -310,7 +334,7 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
         ++summary.skipped;
         continue;
       }
-      std::map<std::string, std::string> md = product_metadata(o, product, hash);
+      std::map<std::string, std::string> md = product_metadata(o, product, hash, state);
       md[kInputsKey] = inputs;
       predictor.run(product, g, path, md);
       ++summary.computed;
@@ -326,7 +350,7 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
   summary.valid_pixels = counts[2];
   summary.nodata_pixels = counts[3];
   summary.network_seconds = network;
-  if (comm.is_root()) write_run_files(o, products, tiles, stack, hash, halo, type);
+  if (comm.is_root()) write_run_files(o, products, tiles, stack, hash, halo, type, state);
   comm.barrier();  // the VRTs exist before any rank returns
   for (const Product& p : products) summary.products.push_back(vrt_path(o, p));
   summary.seconds = seconds_since(t_start);

@@ -93,6 +93,7 @@ SceneStack::SceneStack(std::vector<SceneInput> inputs, StackOptions options)
 SceneStack::~SceneStack() = default;
 
 const geo::Grid& SceneStack::grid() const { return scenes_.front()->scene.grid(); }
+const geo::Scene& SceneStack::scene(int64_t i) const { return scenes_.at(static_cast<size_t>(i))->scene; }
 
 SceneWindow SceneStack::read(int64_t index, const geo::Window& window) const {
   // Dilation reaches across the window's edge: compute on a window grown by its radius, then crop,
@@ -137,6 +138,11 @@ SceneWindow SceneStack::read_exact(int64_t index, const geo::Window& w) const {
     }
   };
   read_bands(options_.bands, out.dn);
+  if (!options_.cloud_mask) {
+    std::fill(out.mask.begin(), out.mask.end(), geo::code(geo::MaskCode::clear));
+    mark_nodata(out, n);
+    return out;
+  }
 
   Opened& mutable_o = *scenes_[static_cast<size_t>(index)];
   std::call_once(mutable_o.source_once, [&] {
@@ -173,7 +179,12 @@ SceneWindow SceneStack::read_exact(int64_t index, const geo::Window& w) const {
   } catch (const Error& e) {
     throw Error(inputs_[static_cast<size_t>(index)].path + ": " + e.what());
   }
-  // Pixels without data in any output band are nodata whatever the mask says.
+  mark_nodata(out, n);
+  return out;
+}
+
+// Pixels without data in any output band are nodata whatever the mask says.
+void SceneStack::mark_nodata(SceneWindow& out, int64_t n) const {
   const int64_t nb = static_cast<int64_t>(options_.bands.size());
   for (int64_t i = 0; i < n; ++i)
     for (int64_t b = 0; b < nb; ++b)
@@ -181,7 +192,6 @@ SceneWindow SceneStack::read_exact(int64_t index, const geo::Window& w) const {
         out.mask[static_cast<size_t>(i)] = geo::code(geo::MaskCode::nodata);
         break;
       }
-  return out;
 }
 
 void SceneStack::composite(const geo::Window& w, std::vector<uint16_t>& out, std::vector<uint8_t>& count,

@@ -19,6 +19,9 @@ struct StackOptions {
   std::vector<std::string> bands;  // output bands, canonical names
   geo::SceneOptions scene;         // --bands of files without descriptions, --harmonize
   geo::MaskOptions mask;
+  // false: no cloud mask, every observed pixel is clear (models that see clouds themselves, or a
+  // comparison with another implementation that masks none); DN 0 stays no data.
+  bool cloud_mask = true;
   double percentile = 50.0;
   int threads = 1;
 };
@@ -44,6 +47,7 @@ class SceneStack {
   const std::vector<SceneInput>& inputs() const { return inputs_; }
   const std::vector<std::string>& bands() const { return options_.bands; }
   int64_t size() const { return static_cast<int64_t>(inputs_.size()); }
+  const geo::Scene& scene(int64_t i) const;
 
   SceneWindow read(int64_t scene, const geo::Window& window) const;
   // The per-pixel percentile over the clear observations of every scene: out [bands][h][w]
@@ -54,6 +58,7 @@ class SceneStack {
  private:
   struct Opened;
   SceneWindow read_exact(int64_t scene, const geo::Window& window) const;
+  void mark_nodata(SceneWindow& out, int64_t pixels) const;
   std::vector<SceneInput> inputs_;
   StackOptions options_;
   std::vector<std::unique_ptr<Opened>> scenes_;

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -67,8 +69,9 @@ Dataset read_manifest(const std::string& dir) {
 void validate(const TrainOptions& o) {
   if (o.data_dir.empty()) throw UsageError("strata train: --data is required");
   if (o.out_dir.empty()) throw UsageError("strata train: --out is required");
-  if (o.model != "sample-fcn" && o.model != "unet-small")
-    throw UsageError("--model must be sample-fcn or unet-small, not '" + o.model + "'");
+  if (o.model != "sample-fcn" && o.model != "unet-small" && o.model != "dynamic-world")
+    throw UsageError("--model must be sample-fcn, unet-small or dynamic-world, not '" + o.model + "'");
+  if (o.model == "dynamic-world" && !o.widths.empty()) throw UsageError("--widths does not apply to dynamic-world");
   if (o.epochs < 1 || o.batch < 1) throw UsageError("--epochs and --batch must be at least 1");
   if (!(o.lr > 0) || o.min_lr < 0 || o.min_lr > o.lr) throw UsageError("--lr must be > 0 and --min-lr in [0, lr]");
   if (o.label_smoothing < 0 || o.label_smoothing >= 1) throw UsageError("--label-smoothing must be in [0, 1)");
@@ -131,9 +134,51 @@ struct Position {
   double best_miou = -1;
 };
 
+// The model's input bands out of the dataset's, by name: the identity for a model trained on the
+// dataset's bands, a selection for one that takes fewer (Dynamic World's nine of thirteen).
+class BandSelection {
+ public:
+  BandSelection(const Dataset& d, const std::vector<std::string>& model_bands, const std::string& data_dir) {
+    for (const std::string& name : model_bands) {
+      const auto it = std::find(d.bands.begin(), d.bands.end(), name);
+      if (it == d.bands.end()) {
+        std::string have;
+        for (const std::string& b : d.bands) have += (have.empty() ? "" : ",") + b;
+        throw Error(data_dir + "/manifest.json: the dataset has no band " + name + " (it has " + have +
+                    "); the model needs it");
+      }
+      index_.push_back(it - d.bands.begin());
+    }
+    dataset_bands_ = static_cast<int64_t>(d.bands.size());
+    identity_ = dataset_bands_ == static_cast<int64_t>(index_.size());
+    for (size_t i = 0; i < index_.size() && identity_; ++i) identity_ = index_[i] == static_cast<int64_t>(i);
+  }
+  int64_t count() const { return static_cast<int64_t>(index_.size()); }
+  // A batch's DN [n, model bands, pixels].
+  const std::vector<uint16_t>& select(const store::Batch& b, int64_t pixels) {
+    if (identity_) return b.inputs;
+    picked_.resize(static_cast<size_t>(b.size * count() * pixels));
+    for (int64_t n = 0; n < b.size; ++n)
+      for (int64_t k = 0; k < count(); ++k)
+        std::copy_n(b.inputs.begin() + (n * dataset_bands_ + index_[static_cast<size_t>(k)]) * pixels, pixels,
+                    picked_.begin() + (n * count() + k) * pixels);
+    return picked_;
+  }
+
+ private:
+  std::vector<int64_t> index_;
+  int64_t dataset_bands_ = 0;
+  bool identity_ = true;
+  std::vector<uint16_t> picked_;
+};
+
+// What a run's checkpoints carry beyond the model: where its first weights came from.
+using Provenance = std::map<std::string, std::string>;
+
 void save(const std::string& path, const nn::Model& model, const nn::Adam& adam, const nn::ModelInfo& info,
-          const Position& pos, const TrainOptions& o) {
+          const Position& pos, const TrainOptions& o, const Provenance& provenance) {
   nn::ModelState st = nn::capture_state(model, &adam, info, nullptr);
+  for (const auto& [key, value] : provenance) st.metadata[key] = value;
   st.metadata["train.epoch"] = std::to_string(pos.epoch);
   st.metadata["train.step_in_epoch"] = std::to_string(pos.step_in_epoch);
   st.metadata["train.global_step"] = std::to_string(pos.global_step);
@@ -152,8 +197,8 @@ int local_gpu() {
 
 int64_t meta_int(const nn::ModelState& s, const std::string& key) { return std::stoll(s.meta(key)); }
 
-ConfusionMatrix validate_epoch(nn::Model& model, nn::Backend& be, const Dataset& d, const nn::BandNormalization& norm,
-                               const TrainOptions& o, dist::Communicator& comm) {
+ConfusionMatrix validate_epoch(nn::Model& model, nn::Backend& be, const Dataset& d, BandSelection& bands,
+                               const nn::BandNormalization& norm, const TrainOptions& o, dist::Communicator& comm) {
   ConfusionMatrix cm;
   if (d.val.empty()) return cm;
   store::LoaderOptions lo;
@@ -164,7 +209,7 @@ ConfusionMatrix validate_epoch(nn::Model& model, nn::Backend& be, const Dataset&
   lo.shuffle = lo.augment = lo.wrap = false;
   store::PatchLoader loader(lo);
   loader.start_epoch(0);
-  const int64_t P = d.patch, nb = static_cast<int64_t>(d.bands.size()), C = kNumClasses;
+  const int64_t P = d.patch, nb = bands.count(), C = kNumClasses;
   nn::DeviceBuffer d_dn(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(uint16_t));
   nn::DeviceBuffer d_x(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(float));
   std::vector<float> logits;
@@ -172,7 +217,8 @@ ConfusionMatrix validate_epoch(nn::Model& model, nn::Backend& be, const Dataset&
   store::Batch b;
   while (loader.next(b)) {
     if (b.size == 0) continue;
-    be.upload(d_dn.as<void>(), b.inputs.data(), b.inputs.size() * sizeof(uint16_t));
+    const std::vector<uint16_t>& dn = bands.select(b, P * P);
+    be.upload(d_dn.as<void>(), dn.data(), dn.size() * sizeof(uint16_t));
     be.normalize_bands(d_dn.as<uint16_t>(), d_x.as<float>(), norm, b.size, P * P);
     const nn::Act y = model.forward(d_x.as<float>(), b.size, P, P, false);
     logits.resize(static_cast<size_t>(y.numel()));
@@ -211,15 +257,38 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   const int gpu = device == nn::Device::cuda ? local_gpu() : 0;
   auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device, gpu);
   nn::Backend& be = *backend;
-  nn::ModelConfig cfg = o.model == "sample-fcn" ? nn::sample_fcn_config() : nn::unet_small_config();
-  cfg.in_bands = static_cast<int64_t>(d.bands.size());
-  if (!o.widths.empty()) cfg.widths = o.widths;
-  auto model = nn::make_model(be, cfg, o.seed);  // the same seed on every rank: the same weights
-
+  // The architecture, its bands and normalisation: from --init's checkpoint, Dynamic World's
+  // own, or the dataset's bands with its statistics.
+  nn::ModelConfig cfg;
   nn::ModelInfo info;
-  info.normalization = {nn::NormalizationMode::standard, d.mean, d.std};
-  info.band_names = d.bands;
-  for (const char* c : class_names()) info.class_names.emplace_back(c);
+  Provenance provenance;
+  std::unique_ptr<nn::ModelState> init;
+  if (!o.init.empty()) {
+    init = std::make_unique<nn::ModelState>(store::read_checkpoint(o.init));
+    cfg = nn::config_from_state(*init);
+    info = nn::info_from_state(*init);
+    if (cfg.classes != kNumClasses)
+      throw Error(o.init + ": the model has " + std::to_string(cfg.classes) + " outputs; train needs the " +
+                  std::to_string(kNumClasses) + " classes");
+    provenance["train.init"] = o.init;
+    for (const auto& [key, value] : init->metadata)
+      if (key.rfind("source.", 0) == 0 || key == "role") provenance[key] = value;
+  } else if (o.model == "dynamic-world") {
+    cfg = nn::dynamic_world_config();
+    info.normalization = nn::dynamic_world_normalization();
+    info.band_names = nn::dynamic_world_bands();
+  } else {
+    cfg = nn::config_for_model_name(o.model);
+    cfg.in_bands = static_cast<int64_t>(d.bands.size());
+    if (!o.widths.empty()) cfg.widths = o.widths;
+    info.normalization = {nn::NormalizationMode::standard, d.mean, d.std};
+    info.band_names = d.bands;
+  }
+  if (info.class_names.empty())
+    for (const char* c : class_names()) info.class_names.emplace_back(c);
+  auto model = nn::make_model(be, cfg, o.seed);  // the same seed on every rank: the same weights
+  if (init) nn::load_weights(*model, *init);
+  BandSelection bands(d, info.band_names, o.data_dir);
 
   store::LoaderOptions lo;
   lo.shards = d.train;
@@ -274,7 +343,7 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGUSR1, on_stop_signal);
 
-  const int64_t P = d.patch, nb = static_cast<int64_t>(d.bands.size());
+  const int64_t P = d.patch, nb = bands.count();
   nn::DeviceBuffer d_dn(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(uint16_t));
   nn::DeviceBuffer d_x(be, static_cast<size_t>(o.batch * nb * P * P) * sizeof(float));
   nn::DeviceBuffer d_lab(be, static_cast<size_t>(o.batch * P * P));
@@ -295,7 +364,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
     PhaseClock clock(times);
     store::Batch b;
     while (loader.next(b)) {
-      be.upload(d_dn.as<void>(), b.inputs.data(), b.inputs.size() * sizeof(uint16_t));
+      const std::vector<uint16_t>& dn = bands.select(b, P * P);
+      be.upload(d_dn.as<void>(), dn.data(), dn.size() * sizeof(uint16_t));
       be.normalize_bands(d_dn.as<uint16_t>(), d_x.as<float>(), info.normalization, b.size, P * P);
       be.upload(d_lab.as<void>(), b.labels.data(), b.labels.size());
       be.synchronize();
@@ -337,7 +407,7 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
       clock.lap(StepPhase::wait);
       const bool periodic = o.checkpoint_every > 0 && pos.global_step % o.checkpoint_every == 0;
       if (stop || periodic) {
-        if (comm.is_root()) save(latest, *model, trainer.optimizer(), info, pos, o);
+        if (comm.is_root()) save(latest, *model, trainer.optimizer(), info, pos, o, provenance);
         comm.barrier();
         clock.skip();
       }
@@ -357,7 +427,7 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     run_times += times;
     bar.clear();
-    const ConfusionMatrix cm = validate_epoch(*model, be, d, info.normalization, o, comm);
+    const ConfusionMatrix cm = validate_epoch(*model, be, d, bands, info.normalization, o, comm);
     summary.last_validation = cm;
     Position next = pos;
     next.epoch += 1;
@@ -366,8 +436,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
     const bool improved = miou > pos.best_miou;
     if (improved) next.best_miou = miou;
     if (comm.is_root()) {
-      save(latest, *model, trainer.optimizer(), info, next, o);
-      if (improved) save(best, *model, trainer.optimizer(), info, next, o);
+      save(latest, *model, trainer.optimizer(), info, next, o, provenance);
+      if (improved) save(best, *model, trainer.optimizer(), info, next, o, provenance);
       json line = {{"epoch", pos.epoch + 1},
                    {"step", pos.global_step},
                    {"train_loss", loss_n ? loss_sum / static_cast<double>(loss_n) : 0.0},

@@ -16,8 +16,11 @@ namespace strata::pipeline {
 
 struct TrainOptions {
   std::string data_dir, out_dir;
-  std::string model = "sample-fcn";  // sample-fcn | unet-small
+  std::string model = "sample-fcn";  // sample-fcn | unet-small | dynamic-world
   std::vector<int64_t> widths;       // empty: the architecture's default
+  // A checkpoint to start from (fine-tuning): its architecture, weights, bands and normalisation
+  // replace --model and --widths; the optimiser starts afresh.
+  std::string init;
   int64_t epochs = 10;
   int64_t batch = 16;  // per rank; the global batch is batch x ranks
   // Adam's peak rate. 3e-3: sample-fcn on synth reaches in 4 epochs what 1e-3 reaches in 8 and
