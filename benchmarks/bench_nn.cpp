@@ -1,6 +1,7 @@
 // Per-op and per-model timings of the CPU backend. Convolutions report GFLOP/s (2 x MACs;
 // compare with build/benchmarks/fma_peak),
-// models report megapixels per second at the setting: batch 16, 128 x 128, 13 bands.
+// models report megapixels per second at the setting: batch 16, 128 x 128, 13 bands
+// (Dynamic World's graph: batch 1 and 8 of 256 x 256, 9 bands, and training at batch 16 of 128).
 // Threads: --threads=N is not a Google Benchmark flag, so the count comes from
 // STRATA_THREADS (default 1): the CPU backend's pool size; the BLAS stays single-threaded.
 #include <benchmark/benchmark.h>
@@ -235,8 +236,7 @@ void mish_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_MishForward)->Apply(mish_shapes);
 BENCHMARK(BM_MishBackward)->Apply(mish_shapes);
 
-void model_bench(benchmark::State& state, const ModelConfig& config, bool train) {
-  const int64_t n = 16, hw = 128;
+void model_bench(benchmark::State& state, const ModelConfig& config, bool train, int64_t n = 16, int64_t hw = 128) {
   const int64_t rss_before = status_kib("VmRSS");
   const bool peak_known = reset_peak_rss();
   auto be = make_cpu_backend(threads());
@@ -267,6 +267,15 @@ void BM_UNetSmallInference(benchmark::State& s) { model_bench(s, unet_small_conf
 void BM_UNetSmallTraining(benchmark::State& s) { model_bench(s, unet_small_config(), true); }
 void BM_SampleFcnInference(benchmark::State& s) { model_bench(s, sample_fcn_config(), false); }
 void BM_SampleFcnTraining(benchmark::State& s) { model_bench(s, sample_fcn_config(), true); }
+// Dynamic World's network (random weights time as the real ones), args: batch, size.
+void BM_DynamicWorldInference(benchmark::State& s) {
+  model_bench(s, dynamic_world_config(), false, s.range(0), s.range(1));
+}
+void BM_DynamicWorldTraining(benchmark::State& s) {
+  model_bench(s, dynamic_world_config(), true, s.range(0), s.range(1));
+}
+BENCHMARK(BM_DynamicWorldInference)->Args({1, 256})->Args({8, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DynamicWorldTraining)->Args({16, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_UNetSmallInference)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_UNetSmallTraining)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SampleFcnInference)->Unit(benchmark::kMillisecond)->UseRealTime();
