@@ -86,13 +86,27 @@ class CudaBackend final : public nn::Backend, private Workspace {
     cuda::normalize_bands(ctx(), dn, out, norm.mode, d_params.as<float>(), batch, norm.bands(), pixels);
   }
 
+  // The activation epilogue (Conv2dShape::act, DepthwiseConv2dShape::act) runs as the elementwise
+  // kernel over the output after the convolution: correct, but a second pass over memory. The
+  // target for the GPU issue is the fused epilogue, conv -> folded batch norm -> Mish in one kernel
+  // (applied to the accumulators before the store), docs/cuda.md.
+  void activate(nn::Activation act, float* y, int64_t count) {
+    switch (act) {
+      case nn::Activation::none: break;
+      case nn::Activation::relu: cuda::relu_forward(ctx(), y, y, count); break;
+      case nn::Activation::mish: cuda::mish_forward(ctx(), y, y, count); break;
+    }
+  }
   void conv2d_forward(const nn::Conv2dShape& s, const float* x, const float* w, const float* b, float* y) override {
     s.validate();
     cuda::conv2d_forward(ctx(), s, x, w, b, y);
+    activate(s.act, y, s.output_size());
   }
   void conv2d_backward(const nn::Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx,
                        float* dw, float* db) override {
     s.validate();
+    check(s.act == nn::Activation::none,
+          "conv2d_backward: the activation epilogue is forward only (act must be none)");
     cuda::conv2d_backward(ctx(), s, x, w, dy, dx, dw, db);
   }
   void conv_transpose2d_forward(const nn::ConvTranspose2dShape& s, const float* x, const float* w, const float* b,
@@ -189,10 +203,13 @@ class CudaBackend final : public nn::Backend, private Workspace {
                                 float* y) override {
     s.validate();
     cuda::depthwise_conv2d_forward(ctx(), s, x, w, b, y);
+    activate(s.act, y, s.size());
   }
   void depthwise_conv2d_backward(const nn::DepthwiseConv2dShape& s, const float* x, const float* w, const float* dy,
                                  float* dx, float* dw, float* db) override {
     s.validate();
+    check(s.act == nn::Activation::none,
+          "depthwise_conv2d_backward: the activation epilogue is forward only (act must be none)");
     cuda::depthwise_conv2d_backward(ctx(), s, x, w, dy, dx, dw, db);
   }
   void mish_forward(const float* x, float* y, int64_t count) override { cuda::mish_forward(ctx(), x, y, count); }

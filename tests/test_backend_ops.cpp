@@ -75,6 +75,28 @@ OpCase conv_forward(std::string name, Conv2dShape s, bool bias) {
           true};
 }
 
+// The activation epilogue is forward only: a backward with s.act set is an Error on every backend.
+OpCase conv_backward_refuses_act(std::string name, Conv2dShape s, DepthwiseConv2dShape d) {
+  return {std::move(name), [=](Backend& be, double) {
+            const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
+                    g = random_floats(s.output_size(), 4);
+            DeviceArray<float> dx(be, x), dw(be, w), dg(be, g), ogx(be, x.size()), ogw(be, w.size());
+            F rx(x.size()), rw(w.size());
+            EXPECT_THROW(conv2d_backward_reference(s, x.data(), w.data(), g.data(), rx.data(), rw.data(), nullptr),
+                         Error);
+            EXPECT_THROW(be.conv2d_backward(s, dx.get(), dw.get(), dg.get(), ogx.get(), ogw.get(), nullptr), Error);
+            const F dxv = random_floats(d.size(), 1), dwv = random_floats(d.weight_size(), 2),
+                    dgv = random_floats(d.size(), 4);
+            DeviceArray<float> ddx(be, dxv), ddw(be, dwv), ddg(be, dgv), dogx(be, dxv.size());
+            F drx(dxv.size());
+            EXPECT_THROW(depthwise_conv2d_backward_reference(d, dxv.data(), dwv.data(), dgv.data(), drx.data(),
+                                                             nullptr, nullptr),
+                         Error);
+            EXPECT_THROW(be.depthwise_conv2d_backward(d, ddx.get(), ddw.get(), ddg.get(), dogx.get(), nullptr, nullptr),
+                         Error);
+          }};
+}
+
 OpCase conv_backward(std::string name, Conv2dShape s) {
   return {std::move(name), [=](Backend& be, double tol) {
             const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
@@ -646,6 +668,14 @@ std::vector<OpCase> all_cases() {
   auto conv = [](int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t k, int64_t s) {
     return Conv2dShape{n, ci, h, w, co, k, s};
   };
+  auto conv_act = [](int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t k, int64_t s, Activation a) {
+    return Conv2dShape{n, ci, h, w, co, k, s, a};
+  };
+  auto dw_act = [](DepthwiseConv2dShape d, Activation a) {
+    d.act = a;
+    return d;
+  };
+  constexpr Activation kMish = Activation::mish, kRelu = Activation::relu;
   auto convt = [](int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t k, int64_t s, int64_t p) {
     return ConvTranspose2dShape{n, ci, h, w, co, k, s, p};
   };
@@ -686,6 +716,26 @@ std::vector<OpCase> all_cases() {
       conv_backward("conv2d_bwd_winograd_vector_edges", conv(2, 5, 7, 34, 9, 3, 1)),
       conv_backward("conv2d_bwd_winograd_many_bands", conv(1, 64, 9, 301, 64, 3, 1)),
       conv_backward("conv2d_bwd_multi_tile_split_k", conv(4, 16, 33, 31, 70, 3, 2)),
+      // The activation epilogue (Conv2dShape::act): pointwise in column blocks (c_out 64: 2048 pixels a
+      // block, 6300 pixels = three and a part), the 9-class head and 13 channels (rows past the last
+      // multiple of 8 in a narrower tile of the AVX-512 GEMM), Winograd (in the output transform),
+      // im2col bands (5x5, stride 2, banded), on CUDA the elementwise kernel after the product.
+      conv_forward("conv2d_fwd_k1_mish_blocks", conv_act(1, 8, 70, 90, 64, 1, 1, kMish), true),
+      conv_forward("conv2d_fwd_k1_relu", conv_act(2, 16, 37, 45, 24, 1, 1, kRelu), true),
+      conv_forward("conv2d_fwd_k1_mish_no_bias", conv_act(3, 16, 5, 6, 16, 1, 1, kMish), false),
+      conv_forward("conv2d_fwd_k1_c_out_9", conv_act(2, 144, 17, 19, 9, 1, 1, Activation::none), true),
+      conv_forward("conv2d_fwd_k1_c_out_9_mish", conv_act(2, 144, 17, 19, 9, 1, 1, kMish), true),
+      conv_forward("conv2d_fwd_k1_c_out_13_mish", conv_act(2, 24, 33, 35, 13, 1, 1, kMish), true),
+      conv_forward("conv2d_fwd_k1_c_out_3_relu", conv_act(1, 5, 9, 70, 3, 1, 1, kRelu), true),
+      conv_forward("conv2d_fwd_winograd_mish", conv_act(2, 5, 7, 34, 9, 3, 1, kMish), true),
+      conv_forward("conv2d_fwd_winograd_relu_c_out_13", conv_act(1, 6, 9, 33, 13, 3, 1, kRelu), true),
+      conv_forward("conv2d_fwd_winograd_mish_many_bands", conv_act(1, 16, 9, 301, 24, 3, 1, kMish), true),
+      conv_forward("conv2d_fwd_k5_mish", conv_act(2, 13, 11, 12, 6, 5, 1, kMish), true),
+      conv_forward("conv2d_fwd_k3_s2_relu", conv_act(2, 3, 9, 7, 5, 3, 2, kRelu), true),
+      conv_forward("conv2d_fwd_banded_s2_mish", conv_act(1, 64, 7, 601, 3, 3, 2, kMish), true),
+      conv_forward("conv2d_fwd_k5_c_out_9_mish", conv_act(1, 8, 12, 40, 9, 5, 1, kMish), true),
+      conv_backward_refuses_act("conv2d_bwd_act_is_an_error", conv_act(1, 2, 4, 5, 3, 3, 1, kMish),
+                                DepthwiseConv2dShape{1, 2, 4, 5, 3, kRelu}),
       convt_forward("conv_transpose2d_fwd_k5_s1_p2", convt(2, 8, 7, 9, 5, 5, 1, 2)),
       convt_forward("conv_transpose2d_fwd_k2_s2", convt(2, 8, 5, 6, 4, 2, 2, 0)),
       convt_forward("conv_transpose2d_fwd_k3_s2_p1", convt(1, 3, 4, 5, 2, 3, 2, 1)),
@@ -747,6 +797,13 @@ std::vector<OpCase> all_cases() {
       dw_forward("depthwise_fwd_k7", DepthwiseConv2dShape{1, 3, 10, 21, 7}, true),
       dw_forward("depthwise_fwd_k1", DepthwiseConv2dShape{2, 3, 5, 6, 1}, true),
       dw_forward("depthwise_fwd_k3_many_planes", DepthwiseConv2dShape{3, 33, 8, 16, 3}, true),
+      // The activation epilogue: in registers with AVX-512 (k 3, 5, any), over the plane elsewhere.
+      dw_forward("depthwise_fwd_k3_mish", dw_act(DepthwiseConv2dShape{2, 3, 9, 37, 3}, kMish), true),
+      dw_forward("depthwise_fwd_k3_relu_no_bias", dw_act(DepthwiseConv2dShape{2, 3, 9, 7, 3}, kRelu), false),
+      dw_forward("depthwise_fwd_k5_mish", dw_act(DepthwiseConv2dShape{2, 4, 11, 19, 5}, kMish), true),
+      dw_forward("depthwise_fwd_k7_relu", dw_act(DepthwiseConv2dShape{1, 3, 10, 21, 7}, kRelu), true),
+      dw_forward("depthwise_fwd_k1_mish", dw_act(DepthwiseConv2dShape{2, 3, 5, 6, 1}, kMish), true),
+      dw_forward("depthwise_fwd_k3_mish_1x1_image", dw_act(DepthwiseConv2dShape{2, 3, 1, 1, 3}, kMish), true),
       dw_backward("depthwise_bwd_k3", DepthwiseConv2dShape{2, 3, 9, 7, 3}),
       dw_backward("depthwise_bwd_k5", DepthwiseConv2dShape{2, 4, 11, 12, 5}),
       dw_backward("depthwise_bwd_k3_width_37", DepthwiseConv2dShape{1, 5, 13, 37, 3}),

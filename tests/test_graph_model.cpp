@@ -5,6 +5,8 @@
 // World's network (parameter count, receptive field).
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <cmath>
 #include <map>
 #include <string>
@@ -202,10 +204,39 @@ TEST(GraphModel, PlannedInferenceMatchesTheNodeByNodeReference) {
   for (size_t i = 0; i < moved.size(); ++i) ASSERT_NEAR(again.data[i], moved[i], 1e-4) << i;
 }
 
-TEST(GraphModel, GradientsMatchFiniteDifferences) {
+// Activations the planned inference puts into the convolution before them (Conv2dShape::act)
+// without a batch norm between: a 3x3 conv -> mish, a depthwise -> relu, the head -> relu (the
+// output); c2 has a second reader, so m2 runs on its own, out of place. Inference, the training
+// forward (which fuses nothing) and the node-by-node reference agree.
+TEST(GraphModel, ActivationsFusedIntoConvolutionsMatchTheReference) {
+  const ModelConfig c{"graph", 3, 4, {}, R"(strata-graph/1
+input x channels=3
+conv2d c1 in=x channels=5 kernel=3 bias=1
+mish m1 in=c1
+depthwise_conv2d d1 in=m1 kernel=3 bias=0
+relu r1 in=d1
+conv2d c2 in=r1 channels=5 kernel=1 bias=1
+mish m2 in=c2
+add a in=m2,c2
+conv2d head in=a channels=4 kernel=1 bias=1
+relu out in=head
+)"};
   auto be = make_cpu_backend();
-  const ModelConfig c = tiny_config();
-  auto model = make_model(*be, c, 11);
+  auto model = make_model(*be, c, 3);
+  const Batch b = make_batch(c, 2, 9, 13, 4);
+  const F want = evaluate_by_reference(*model, b.x, b.n, b.h, b.w);
+  const Act got = model->forward(b.x.data(), b.n, b.h, b.w, false);
+  ASSERT_EQ(got.numel(), static_cast<int64_t>(want.size()));
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got.data[i], want[i], 1e-5) << i;
+  const Act trained = model->forward(b.x.data(), b.n, b.h, b.w, true);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(trained.data[i], want[i], 1e-5) << i;
+}
+
+// Every trainable parameter's gradient (four entries of each) against central finite differences
+// of the loss; at a ReLU's kink, against one of the one-sided ones. c has 4 classes.
+void expect_gradients_match_finite_differences(const ModelConfig& c, uint64_t seed, int min_checked) {
+  auto be = make_cpu_backend();
+  auto model = make_model(*be, c, seed);
   Trainer trainer(*model, AdamConfig{}, LrSchedule{}, LossConfig{{1.0f, 2.0f, 0.5f, 1.5f}, 0.1f});
   const Batch b = make_batch(c, 2, 6, 8, 5);
   trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w);
@@ -235,8 +266,80 @@ TEST(GraphModel, GradientsMatchFiniteDifferences) {
       ++checked;
     }
   }
-  EXPECT_GT(checked, 40);
+  EXPECT_GT(checked, min_checked);
   EXPECT_LT(kinks, checked / 4);
+}
+
+TEST(GraphModel, GradientsMatchFiniteDifferences) { expect_gradients_match_finite_differences(tiny_config(), 11, 40); }
+
+// What the training plan shares: an add reading one node twice (a copy, then a sum); an add
+// handing its gradient to two inputs, whose mish backwards then write one out of place (the
+// buffer is still shared) and one in place; batch norm and ReLU in place; a node read by three
+// (one gradient written, two summed in); a concat of one node twice; a branch that reaches no
+// output (no gradient); and a mish as the output, which must not write over the caller's dlogits.
+constexpr const char* kSharingGraph = R"(strata-graph/1
+input x channels=2
+conv2d c1 in=x channels=4 kernel=3 bias=1
+relu r1 in=c1
+relu r2 in=r1
+add a1 in=r2,r2
+mish m1 in=a1
+add a2 in=m1,r1
+batch_norm b1 in=a2 eps=0.001 momentum=0.1
+conv2d c2 in=r1 channels=4 kernel=1 bias=1
+batch_norm b2 in=c2 eps=0.001 momentum=0.1
+conv2d dead in=b2 channels=2 kernel=1 bias=1
+mish m2 in=b1
+mish m3 in=b2
+add a3 in=m2,m3
+concat cat in=a3,a3
+conv2d c3 in=cat channels=4 kernel=1 bias=0
+mish out in=c3
+)";
+
+TEST(GraphModel, GradientsMatchFiniteDifferencesWhereTrainingSharesBuffers) {
+  expect_gradients_match_finite_differences(ModelConfig{"graph", 2, 4, {}, kSharingGraph}, 2, 20);
+}
+
+// Heap bytes in use (glibc): what the CPU backend's buffers hold.
+size_t heap_bytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+// The training plan (outputs kept only until their last reader, gradients from their first
+// writer to their own backward, in shared slots, some backward in place) against the same model
+// with every tensor in its own buffer: bit-identical steps, the caller's dlogits untouched, and
+// well under the memory (the unshared one holds every output and every gradient).
+TEST(GraphModel, SharedTrainingBuffersChangeNoResultAndHoldLessMemory) {
+  for (const ModelConfig& c : {tiny_config(), ModelConfig{"graph", 2, 4, {}, kSharingGraph}}) {
+    const Batch b = make_batch(c, 3, 32, 24, 6);
+    F losses[2], weights[2];
+    size_t held[2];
+    for (int shared = 0; shared < 2; ++shared) {
+      set_graph_training_buffer_sharing(shared == 1);
+      auto be = make_cpu_backend();
+      auto model = make_model(*be, c, 4);
+      set_graph_training_buffer_sharing(true);
+      const F dlogits = random_floats(b.n * c.classes * b.h * b.w, 9, -1e-3f, 1e-3f);
+      const size_t before = heap_bytes();
+      model->forward(b.x.data(), b.n, b.h, b.w, true);
+      model->backward(dlogits.data());
+      held[shared] = heap_bytes() - before;
+      EXPECT_EQ(dlogits, random_floats(b.n * c.classes * b.h * b.w, 9, -1e-3f, 1e-3f));
+      Trainer trainer(*model, AdamConfig{}, LrSchedule{1e-2f, 1e-3f, 1, 6}, {});
+      for (int i = 0; i < 4; ++i) losses[shared].push_back(trainer.step(b.x.data(), b.labels.data(), b.n, b.h, b.w));
+      for (Param* p : model->params().all()) {
+        const F v = p->get();
+        weights[shared].insert(weights[shared].end(), v.begin(), v.end());
+        if (p->trainable) weights[shared].insert(weights[shared].end(), p->grad_data(), p->grad_data() + p->numel());
+      }
+    }
+    EXPECT_EQ(losses[1], losses[0]);
+    EXPECT_EQ(weights[1], weights[0]);
+    EXPECT_LT(static_cast<double>(held[1]), 0.6 * static_cast<double>(held[0]))
+        << held[1] << " bytes shared, " << held[0] << " unshared";
+  }
 }
 
 TEST(GraphModel, TrainingLowersTheLossAndAllocatesNothingOnceSized) {

@@ -83,6 +83,7 @@ class CpuBackend final : public Backend {
   void conv2d_backward(const Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                        float* db) override {
     s.validate();
+    check(s.act == Activation::none, "conv2d_backward: the activation epilogue is forward only (act must be none)");
     const int64_t per = fast::conv2d_scratch_floats(s), wsize = s.weight_size();
     const int64_t stride = lines(per + (dw ? wsize : 0) + (db ? s.c_out : 0));
     float* scratch = this->scratch(checked_mul(stride, pool_.size()));
@@ -341,6 +342,8 @@ class CpuBackend final : public Backend {
   void depthwise_conv2d_backward(const DepthwiseConv2dShape& s, const float* x, const float* w, const float* dy,
                                  float* dx, float* dw, float* db) override {
     s.validate();
+    check(s.act == Activation::none,
+          "depthwise_conv2d_backward: the activation epilogue is forward only (act must be none)");
     pool_.parallel_for(s.c, [&](int, int64_t c0, int64_t c1) {
       fast::depthwise_conv2d_backward(s, x, w, dy, dx, dw, db, c0, c1);
     });

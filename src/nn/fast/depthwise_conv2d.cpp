@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/fast/activation.h"
 #include "nn/fast/avx512.h"
 #include "nn/fast/gemm_avx512.h"
 #include "nn/fast/simd.h"
@@ -46,7 +47,7 @@ STRATA_SIMD_CLONES void plane_rows(const float* __restrict x, const float* wk, b
 // vectors) only by the row's mask, which costs nothing to compute.
 template <int K, bool Edge>
 STRATA_AVX512 inline void forward_vector(const float* const* rows, const __mmask16* inside, const __m512* wv,
-                                         __m512 acc, int64_t ox, int64_t w, float* yr) {
+                                         __m512 acc, Activation act, int64_t ox, int64_t w, float* yr) {
   constexpr int p = K / 2;
   __m512 part[K];  // one sum per input row: K short dependency chains instead of one of K * K FMAs
   part[0] = acc;
@@ -60,17 +61,17 @@ STRATA_AVX512 inline void forward_vector(const float* const* rows, const __mmask
     }
   }
   for (int ky = 1; ky < K; ++ky) part[0] = _mm512_add_ps(part[0], part[ky]);
-  _mm512_mask_storeu_ps(yr + ox, Edge ? lanes_in(ox, w) : __mmask16(0xffff), part[0]);
+  _mm512_mask_storeu_ps(yr + ox, Edge ? lanes_in(ox, w) : __mmask16(0xffff), activate_avx512(act, part[0]));
 }
 
 // Does a vector at ox need column masks (a tap left of 0 or right of w - 1)?
 inline bool edge_vector(int64_t ox, int64_t p, int64_t w) { return ox < p || ox + kLanes + p > w; }
 
 // K = 3 or 5: the filter in registers, each output row's K input rows (clamped: a row outside the
-// image is read with mask 0) fixed before its vectors.
+// image is read with mask 0) fixed before its vectors. The activation is applied in registers.
 template <int K>
-STRATA_AVX512 void plane_avx512(const float* x, const float* wk, bool flip, float bias, float* y, int64_t h,
-                                int64_t w) {
+STRATA_AVX512 void plane_avx512(const float* x, const float* wk, bool flip, float bias, Activation act, float* y,
+                                int64_t h, int64_t w) {
   constexpr int p = K / 2;
   __m512 wv[K * K];
   for (int j = 0; j < K * K; ++j) wv[j] = _mm512_set1_ps(tap(wk, K * K, flip, j));
@@ -84,15 +85,15 @@ STRATA_AVX512 void plane_avx512(const float* x, const float* wk, bool flip, floa
       inside[ky] = iy >= 0 && iy < h ? __mmask16(0xffff) : __mmask16(0);
     }
     for (int64_t ox = 0; ox < w; ox += kLanes) {
-      if (edge_vector(ox, p, w)) forward_vector<K, true>(rows, inside, wv, b, ox, w, y + oy * w);
-      else forward_vector<K, false>(rows, inside, wv, b, ox, w, y + oy * w);
+      if (edge_vector(ox, p, w)) forward_vector<K, true>(rows, inside, wv, b, act, ox, w, y + oy * w);
+      else forward_vector<K, false>(rows, inside, wv, b, act, ox, w, y + oy * w);
     }
   }
 }
 
 // Any k: the same with the taps' rows limited to the image and the weights broadcast per use.
-STRATA_AVX512 void plane_avx512_any(const float* x, const float* wk, bool flip, float bias, float* y, int64_t h,
-                                    int64_t w, int64_t k) {
+STRATA_AVX512 void plane_avx512_any(const float* x, const float* wk, bool flip, float bias, Activation act, float* y,
+                                    int64_t h, int64_t w, int64_t k) {
   const int64_t p = k / 2, kk = k * k;
   for (int64_t oy = 0; oy < h; ++oy)
     for (int64_t ox = 0; ox < w; ox += kLanes) {
@@ -104,20 +105,24 @@ STRATA_AVX512 void plane_avx512_any(const float* x, const float* wk, bool flip, 
           acc = _mm512_fmadd_ps(_mm512_set1_ps(tap(wk, kk, flip, ky * k + kx)),
                                 _mm512_maskz_loadu_ps(cols, x + (oy - p + ky) * w + start), acc);
       }
-      _mm512_mask_storeu_ps(y + oy * w + ox, lanes_in(ox, w), acc);
+      _mm512_mask_storeu_ps(y + oy * w + ox, lanes_in(ox, w), activate_avx512(act, acc));
     }
 }
 #endif
 
-void plane(const float* x, const float* wk, bool flip, float bias, float* y, int64_t h, int64_t w, int64_t k) {
+// One plane, y = act(the plane's convolution + bias): with AVX-512 in registers, elsewhere over the
+// plane just written (in L2).
+void plane(const float* x, const float* wk, bool flip, float bias, Activation act, float* y, int64_t h, int64_t w,
+           int64_t k) {
 #ifdef STRATA_HAVE_AVX512_CODE
   if (have_avx512()) {
-    if (k == 3) return plane_avx512<3>(x, wk, flip, bias, y, h, w);
-    if (k == 5) return plane_avx512<5>(x, wk, flip, bias, y, h, w);
-    return plane_avx512_any(x, wk, flip, bias, y, h, w, k);
+    if (k == 3) return plane_avx512<3>(x, wk, flip, bias, act, y, h, w);
+    if (k == 5) return plane_avx512<5>(x, wk, flip, bias, act, y, h, w);
+    return plane_avx512_any(x, wk, flip, bias, act, y, h, w, k);
   }
 #endif
   plane_rows(x, wk, flip, bias, y, h, w, k);
+  activate(act, y, h * w);
 }
 
 // ---- dw, db ---------------------------------------------------------------------------------
@@ -227,7 +232,7 @@ void depthwise_conv2d_forward(const DepthwiseConv2dShape& s, const float* x, con
   const int64_t plane_size = s.h * s.w;
   for (int64_t q = p0; q < p1; ++q) {
     const int64_t c = q % s.c;
-    plane(x + q * plane_size, w + c * s.k * s.k, false, b ? b[c] : 0.0f, y + q * plane_size, s.h, s.w, s.k);
+    plane(x + q * plane_size, w + c * s.k * s.k, false, b ? b[c] : 0.0f, s.act, y + q * plane_size, s.h, s.w, s.k);
   }
 }
 
@@ -238,7 +243,7 @@ void depthwise_conv2d_backward(const DepthwiseConv2dShape& s, const float* x, co
     if (dx)
       for (int64_t n = 0; n < s.n; ++n) {
         const int64_t q = n * s.c + c;
-        plane(dy + q * plane_size, w + c * kk, true, 0.0f, dx + q * plane_size, s.h, s.w, s.k);
+        plane(dy + q * plane_size, w + c * kk, true, 0.0f, Activation::none, dx + q * plane_size, s.h, s.w, s.k);
       }
     if (dw)
       for (int64_t t0 = 0; t0 < kk; t0 += kTapGroup) {

@@ -4,40 +4,38 @@
 #include <string_view>
 
 #include "nn/fast/avx512.h"
-#include "nn/fast/gemm.h"
 
 namespace strata::nn::fast {
 
 #ifdef STRATA_HAVE_AVX512_CODE
 namespace {
 
-// C[0..8, 0..32) of one tile from a packed k x 32 panel; mask0/mask1 cut the columns at
-// the right edge of C. Sixteen named accumulators: GCC spills an array of them to the stack.
-STRATA_AVX512 void tile8(int64_t k, const float* a, int64_t lda, const float* panel, float* c, int64_t ldc,
-                         const float* bias, bool accumulate, __mmask16 mask0, __mmask16 mask1) {
+// C[0..R, 0..32) of one tile from a packed k x 32 panel, R <= 8 rows (8 everywhere but the last
+// m % 8 rows of C: a 9-class head, 13 * 9 lowered bands); mask0/mask1 cut the columns at the
+// right edge of C. Sixteen named accumulators, those of rows >= R unused and compiled away:
+// GCC spills an array of them to the stack.
+template <int R>
+STRATA_AVX512 void tile(int64_t k, const float* a, int64_t lda, const float* panel, float* c, int64_t ldc,
+                        const float* bias, bool accumulate, __mmask16 mask0, __mmask16 mask1) {
+  static_assert(R >= 1 && R <= 8);
 #define STRATA_ROW(i)                                                                            \
-  __m512 c##i##0, c##i##1;                                                                       \
-  if (accumulate) {                                                                              \
-    c##i##0 = _mm512_maskz_loadu_ps(mask0, c + (i) * ldc);                                       \
-    c##i##1 = _mm512_maskz_loadu_ps(mask1, c + (i) * ldc + 16);                                  \
-  } else {                                                                                       \
-    c##i##0 = c##i##1 = bias ? _mm512_set1_ps(bias[i]) : _mm512_setzero_ps();                    \
-  }
+  __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();                           \
+  if constexpr ((i) < R) {                                                                       \
+    if (accumulate) {                                                                            \
+      c##i##0 = _mm512_maskz_loadu_ps(mask0, c + (i) * ldc);                                     \
+      c##i##1 = _mm512_maskz_loadu_ps(mask1, c + (i) * ldc + 16);                                \
+    } else if (bias) {                                                                           \
+      c##i##0 = c##i##1 = _mm512_set1_ps(bias[i]);                                               \
+    }                                                                                            \
+  }                                                                                              \
+  const float* a##i = a + ((i) < R ? (i) : 0) * lda;
   STRATA_ROW(0) STRATA_ROW(1) STRATA_ROW(2) STRATA_ROW(3) STRATA_ROW(4) STRATA_ROW(5) STRATA_ROW(6) STRATA_ROW(7)
 #undef STRATA_ROW
-  const float* a0 = a;
-  const float* a1 = a + lda;
-  const float* a2 = a + 2 * lda;
-  const float* a3 = a + 3 * lda;
-  const float* a4 = a + 4 * lda;
-  const float* a5 = a + 5 * lda;
-  const float* a6 = a + 6 * lda;
-  const float* a7 = a + 7 * lda;
   for (int64_t p = 0; p < k; ++p) {
     const __m512 b0 = _mm512_loadu_ps(panel + p * 32);
     const __m512 b1 = _mm512_loadu_ps(panel + p * 32 + 16);
 #define STRATA_FMA(i)                                  \
-  {                                                    \
+  if constexpr ((i) < R) {                             \
     const __m512 ai = _mm512_set1_ps(a##i[p]);         \
     c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);        \
     c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);        \
@@ -46,12 +44,19 @@ STRATA_AVX512 void tile8(int64_t k, const float* a, int64_t lda, const float* pa
 #undef STRATA_FMA
   }
 #define STRATA_STORE(i)                                            \
-  _mm512_mask_storeu_ps(c + (i) * ldc, mask0, c##i##0);            \
-  _mm512_mask_storeu_ps(c + (i) * ldc + 16, mask1, c##i##1);
+  if constexpr ((i) < R) {                                         \
+    _mm512_mask_storeu_ps(c + (i) * ldc, mask0, c##i##0);          \
+    _mm512_mask_storeu_ps(c + (i) * ldc + 16, mask1, c##i##1);     \
+  }
   STRATA_STORE(0) STRATA_STORE(1) STRATA_STORE(2) STRATA_STORE(3) STRATA_STORE(4) STRATA_STORE(5) STRATA_STORE(6)
   STRATA_STORE(7)
 #undef STRATA_STORE
 }
+
+using TileFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, const float*, bool, __mmask16,
+                        __mmask16);
+// The tile of the last rows, by their count (index 0 unused).
+constexpr TileFn kRemainderTile[8] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>, tile<7>};
 
 bool no_avx512_asked() {
   const char* v = std::getenv("STRATA_NO_AVX512");
@@ -114,23 +119,18 @@ bool gemm_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, c
                  int64_t ldc, const float* bias, bool accumulate, float* panel) {
   if (!have_avx512()) return false;
   const int64_t m8 = m / 8 * 8;
-  if (m8 > 0) {
-    for (int64_t j = 0; j < n; j += 32) {
-      const int64_t cols = n - j < 32 ? n - j : 32;
-      const __mmask16 m0 = lanes_in(0, cols), m1 = lanes_in(16, cols);
-      pack_panel(k, b + j, ldb, m0, m1, panel);
-      for (int64_t i = 0; i < m8; i += 8)
-        tile8(k, a + i * lda, lda, panel, c + i * ldc + j, ldc, bias ? bias + i : nullptr, accumulate, m0, m1);
-    }
-  }
-  if (m8 < m) {
-    // The last m % 8 rows (a 9-class head, 13 * 9 lowered bands) through the BLAS.
-    const int64_t r = m - m8;
-    float* cr = c + m8 * ldc;
-    sgemm(false, false, r, n, k, 1.0f, a + m8 * lda, lda, b, ldb, accumulate ? 1.0f : 0.0f, cr, ldc);
-    if (bias && !accumulate)
-      for (int64_t i = 0; i < r; ++i)
-        for (int64_t j = 0; j < n; ++j) cr[i * ldc + j] += bias[m8 + i];
+  const int64_t r = m - m8;
+  // The last m % 8 rows take a narrower tile over the same packed panel, while it is in L1: no
+  // second pass over B (before, they went through the BLAS, which read B once more).
+  const TileFn last = kRemainderTile[r];
+  for (int64_t j = 0; j < n; j += 32) {
+    const int64_t cols = n - j < 32 ? n - j : 32;
+    const __mmask16 m0 = lanes_in(0, cols), m1 = lanes_in(16, cols);
+    pack_panel(k, b + j, ldb, m0, m1, panel);
+    for (int64_t i = 0; i < m8; i += 8)
+      tile<8>(k, a + i * lda, lda, panel, c + i * ldc + j, ldc, bias ? bias + i : nullptr, accumulate, m0, m1);
+    if (r > 0)
+      last(k, a + m8 * lda, lda, panel, c + m8 * ldc + j, ldc, bias ? bias + m8 : nullptr, accumulate, m0, m1);
   }
   return true;
 }

@@ -3,8 +3,9 @@
 // + C), row-major, A small (the weights) and B a cache-resident band of the column matrix.
 // A register tile of 8 rows x 32 columns (16 zmm accumulators) is swept over C, one packed
 // 32-column panel of B at a time. `panel` is caller-owned scratch of k * 32 floats
-// (gemm_panel_floats). Rows beyond the last multiple of 8 go through the BLAS. Returns false (and does nothing) where the CPU
-// lacks AVX-512 (or STRATA_NO_AVX512 is set), so callers fall back to OpenBLAS.
+// (gemm_panel_floats). The rows beyond the last multiple of 8 take a tile of that many rows over
+// the same panel (any m, no BLAS). Returns false (and does nothing) where the CPU lacks AVX-512
+// (or STRATA_NO_AVX512 is set), so callers fall back to OpenBLAS.
 #include <cstdint>
 
 namespace strata::nn::fast {

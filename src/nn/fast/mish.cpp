@@ -2,6 +2,7 @@
 
 #include <bit>
 
+#include "nn/fast/activation.h"
 #include "nn/fast/avx512.h"
 #include "nn/fast/exp_avx512.h"
 #include "nn/fast/gemm_avx512.h"
@@ -81,13 +82,9 @@ STRATA_SIMD_CLONES void backward_portable(const float* x, const float* dy, float
 STRATA_AVX512 inline __m512 clamp_high(__m512 v) { return _mm512_min_ps(_mm512_set1_ps(kLinear), v); }
 
 STRATA_AVX512 void forward_avx512(const float* x, float* y, int64_t count) {
-  const __m512 two = _mm512_set1_ps(2.0f);
   for (int64_t i = 0; i < count; i += 16) {
     const __mmask16 m = lanes_in(i, count);
-    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    const __m512 e = exp_avx512(clamp_high(v));
-    const __m512 n = _mm512_mul_ps(e, _mm512_add_ps(e, two));
-    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, _mm512_div_ps(n, _mm512_add_ps(n, two))));
+    _mm512_mask_storeu_ps(y + i, m, mish_avx512(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/checked.h"
+#include "nn/fast/activation.h"
 #include "nn/fast/avx512.h"
 #include "nn/fast/gemm_avx512.h"
 
@@ -123,10 +124,11 @@ STRATA_AVX512 void transform_input_row(const float* plane, int64_t h, int64_t w,
   }
 }
 
-// One tile row of one output channel: Y = A^T M A + bias, A^T = [1 1 1 0; 0 1 -1 -1], into
-// output rows y0 and (when it exists) y1, clipped to the width w.
+// One tile row of one output channel: Y = act(A^T M A + bias), A^T = [1 1 1 0; 0 1 -1 -1], into
+// output rows y0 and (when it exists) y1, clipped to the width w. The activation is applied in
+// registers, before the only store of the output.
 STRATA_AVX512 void transform_output_row(const float* mrow, int64_t stride, int64_t tw, int64_t w, float bias,
-                                        float* y0, float* y1) {
+                                        Activation act, float* y0, float* y1) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const __m512 b = _mm512_set1_ps(bias);
@@ -146,8 +148,8 @@ STRATA_AVX512 void transform_output_row(const float* mrow, int64_t stride, int64
     for (int a = 0; a < 2; ++a) {
       if (!rows[a]) continue;
       const __m512* t = ts[a];
-      const __m512 even = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t[0], t[1]), t[2]), b);
-      const __m512 odd = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(t[1], t[2]), t[3]), b);
+      const __m512 even = activate_avx512(act, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t[0], t[1]), t[2]), b));
+      const __m512 odd = activate_avx512(act, _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(t[1], t[2]), t[3]), b));
       _mm512_mask_storeu_ps(rows[a] + 2 * tx, lanes_in(2 * tx, w), _mm512_permutex2var_ps(even, lo, odd));
       _mm512_mask_storeu_ps(rows[a] + 2 * tx + 16, lanes_in(2 * tx + 16, w), _mm512_permutex2var_ps(even, hi, odd));
     }
@@ -260,8 +262,8 @@ void winograd_conv2d_forward(const Conv2dShape& s, const float* x, const float* 
       for (int64_t co = 0; co < s.c_out; ++co)
         for (int64_t ty = ty0; ty < ty0 + rows; ++ty) {
           float* y0 = yn + co * plane + 2 * ty * s.w;
-          transform_output_row(sc.m + co * t + (ty - ty0) * tw, s.c_out * t, tw, s.w, b ? b[co] : 0.0f, y0,
-                               2 * ty + 1 < s.h ? y0 + s.w : nullptr);
+          transform_output_row(sc.m + co * t + (ty - ty0) * tw, s.c_out * t, tw, s.w, b ? b[co] : 0.0f, s.act,
+                               y0, 2 * ty + 1 < s.h ? y0 + s.w : nullptr);
         }
     }
   }

@@ -13,12 +13,15 @@ Conv2dLayer::Conv2dLayer(ParamSet& params, const std::string& name, int64_t c_in
   if (bias) bias_ = &params.add(name + ".bias", Shape{c_out}, true, uniform_init(c_out, fan_in, rng));
 }
 
-Act Conv2dLayer::forward(const Act& x) { return forward_with(x, weight_->data(), bias_ ? bias_->data() : nullptr); }
+Act Conv2dLayer::forward(const Act& x, Activation act) {
+  return forward_with(x, weight_->data(), bias_ ? bias_->data() : nullptr, act);
+}
 
-Act Conv2dLayer::forward_with(const Act& x, const float* weight, const float* bias) {
+Act Conv2dLayer::forward_with(const Act& x, const float* weight, const float* bias, Activation act) {
   if (x.c != c_in_) throw Error("conv2d: input has " + std::to_string(x.c) + " channels, the layer expects " +
                           std::to_string(c_in_));
-  const Conv2dShape s = shape_of(x);
+  Conv2dShape s = shape_of(x);
+  s.act = act;
   s.validate();
   x_ = x;
   Act y = out_.shape(be_, x.n, c_out_, s.out_h(), s.out_w());

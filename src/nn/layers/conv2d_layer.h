@@ -13,10 +13,12 @@ class Conv2dLayer {
  public:
   Conv2dLayer(ParamSet& params, const std::string& name, int64_t c_in, int64_t c_out, int64_t k, int64_t stride,
               bool bias, std::mt19937_64& rng);
-  Act forward(const Act& x);
+  // act: an activation applied to the output in the convolution's epilogue (inference only: the
+  // backward is that of the convolution alone).
+  Act forward(const Act& x, Activation act = Activation::none);
   // The same convolution with other weights [c_out, c_in, k, k] and bias (inference with a
   // batch norm folded in); the layer's own parameters are untouched.
-  Act forward_with(const Act& x, const float* weight, const float* bias);
+  Act forward_with(const Act& x, const float* weight, const float* bias, Activation act = Activation::none);
   const Param& weight() const { return *weight_; }
   // Writes the parameter gradients; returns dL/dx, or an empty Act when need_dx is false.
   Act backward(const float* dy, bool need_dx);

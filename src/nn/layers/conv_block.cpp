@@ -18,9 +18,7 @@ Act ConvBlock::forward_folded(Conv2dLayer& conv, BatchNormReluLayer& bn, ActBuff
   const Shape& ws = conv.weight().shape;
   const Act wf = w.shape(be, ws[0], ws[1], ws[2], ws[3]), bf = b.shape(be, 1, ws[0], 1, 1);
   bn.fold(conv.weight(), wf.data, bf.data);
-  Act y = conv.forward_with(x, wf.data, bf.data);
-  be.relu_forward(y.data, y.data, y.numel());
-  return y;
+  return conv.forward_with(x, wf.data, bf.data, Activation::relu);  // ReLU in the convolution's epilogue
 }
 
 Act ConvBlock::backward(float* dy, bool need_dx) {

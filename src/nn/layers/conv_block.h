@@ -22,8 +22,8 @@ class ConvBlock {
   BatchNormReluLayer bn1_;
   Conv2dLayer conv2_;
   BatchNormReluLayer bn2_;
-  // Inference: each conv with its batch norm folded in, then ReLU in place. Saves the
-  // normalisation pass over every activation.
+  // Inference: each conv with its batch norm folded in and the ReLU in its epilogue
+  // (Conv2dShape::act). Saves the normalisation and ReLU passes over every activation.
   Act forward_folded(Conv2dLayer& conv, BatchNormReluLayer& bn, ActBuffer& w, ActBuffer& b, const Act& x);
   ActBuffer w1_, b1_, w2_, b2_;
 };

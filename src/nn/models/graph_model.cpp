@@ -65,6 +65,8 @@ int64_t graph_spatial_multiple(const GraphSpec& spec) {
 
 namespace {
 
+bool share_training_buffers = true;  // set_graph_training_buffer_sharing
+
 class GraphModel final : public Model {
  public:
   GraphModel(Backend& be, const ModelConfig& c, std::mt19937_64& rng) : Model(be, c), spec_(GraphSpec::parse(c.graph)) {
@@ -80,6 +82,7 @@ class GraphModel final : public Model {
     }
     for (const auto& users : consumers()) readers_.push_back(users.size());
     plan_inference();
+    plan_training();
   }
 
   // Any size runs (a resize floors, as TensorFlow's); predict's tiles keep sizes and origins at
@@ -106,15 +109,23 @@ class GraphModel final : public Model {
     size_t size_of = 0;
     int64_t c = 0;
     Param *w = nullptr, *b = nullptr, *gamma = nullptr, *beta = nullptr, *mean = nullptr, *var = nullptr;
-    ActBuffer out, grad, save_mean, save_invstd, fold_w, fold_b;
-    std::vector<ActBuffer> scratch;  // per input: where a second gradient is written before it is summed
+    ActBuffer out, save_mean, save_invstd, fold_w, fold_b;  // out: the last node's training output
     Act y, dy;
     bool grad_written = false;
+    // Training plan (plan_training): the shared slot of this node's training output (-1: the
+    // node's own buffer, out), of its gradient (kCallerGradient: the caller's dlogits; a node
+    // may share its consumer's, in place or handed on by an add), and per input the slot where
+    // a second gradient is written before it is summed (-1: straight into the input's gradient).
+    int64_t train_slot = -1;
+    int64_t grad_slot = -1;
+    std::vector<int64_t> scratch_slot;
     // Inference plan: the node whose buffer holds this node's output (itself unless folded or in
-    // place), the slot of that buffer, and for a convolution the batch norm folded into it.
+    // place), the slot of that buffer, and for a convolution the batch norm folded into it and
+    // the activation (mish, relu) it applies to its own output (Conv2dShape::act).
     size_t alias = 0;
     int64_t slot = -1;
     int64_t folded_bn = -1;
+    int64_t fused_act = -1;
   };
 
   void add_params(Node& n, int64_t c_in, std::mt19937_64& rng) {
@@ -133,7 +144,6 @@ class GraphModel final : public Model {
       n.mean = &params_.add(p + ".running_mean", Shape{n.c}, false, zeros);
       n.var = &params_.add(p + ".running_var", Shape{n.c}, false, ones);
     }
-    n.scratch.resize(n.in.size());
   }
 
   // Which nodes read node i's output (for the inference plan).
@@ -160,6 +170,15 @@ class GraphModel final : public Model {
         n.alias = nodes_[src].alias;
       } else if ((n.spec->op == GraphOp::mish || n.spec->op == GraphOp::relu) && only_reader) {
         n.alias = nodes_[src].alias;
+        // The convolution that writes the activation's input (directly, or through the batch norm
+        // folded into it) applies it in its epilogue, while the output is in cache.
+        size_t conv = src;
+        if (src_op == GraphOp::batch_norm && nodes_[src].alias != src) conv = nodes_[src].in[0];
+        const GraphOp conv_op = nodes_[conv].spec->op;
+        const bool writes_src = conv == src || nodes_[conv].folded_bn == static_cast<int64_t>(src);
+        if ((conv_op == GraphOp::conv2d || conv_op == GraphOp::depthwise_conv2d) && writes_src &&
+            nodes_[conv].fused_act < 0)
+          nodes_[conv].fused_act = static_cast<int64_t>(i);
       }
     }
     // A buffer (root) is free after the last node that reads any node stored in it.
@@ -186,10 +205,124 @@ class GraphModel final : public Model {
     slots_.resize(slot_busy_until.size());
   }
 
-  // Node i's output view [n, c, h, w]: its own buffer in training, its slot (or its alias's) at inference.
+  // What backward reads besides the gradients: its input's output (x) for a convolution, batch
+  // norm, mish and L2 normalisation; its own output (y) for a ReLU. (Batch norm reads y only
+  // with BatchNormShape::relu, which a graph never sets; resize, add and concat read neither.)
+  static bool backward_reads_input(GraphOp op) {
+    return op == GraphOp::conv2d || op == GraphOp::depthwise_conv2d || op == GraphOp::batch_norm ||
+           op == GraphOp::mish || op == GraphOp::l2_normalize;
+  }
+  static bool backward_reads_output(GraphOp op) { return op == GraphOp::relu; }
+  // dx may be dy: the backward writes the gradient of its input over its own (nn/backend.h).
+  static bool backward_in_place(GraphOp op) {
+    return op == GraphOp::batch_norm || op == GraphOp::mish || op == GraphOp::relu;
+  }
+
+  // Slots of the training pool, handed out while the plan simulates a step: a free slot that is
+  // large enough (the smallest such), else the largest free one (grown), else a new one. Sizes
+  // are relative (channels / scale^2); the buffers grow to what the step's shapes need.
+  struct SlotPlanner {
+    std::vector<double> size;
+    std::vector<int> holders;  // live tensors in each slot (0: free)
+    bool share = true;
+    int64_t take(double want) {
+      int64_t best = -1;
+      for (size_t s = 0; share && s < size.size(); ++s) {
+        if (holders[s] > 0) continue;
+        const bool fits = size[s] >= want;
+        if (best < 0) { best = static_cast<int64_t>(s); continue; }
+        const double b = size[static_cast<size_t>(best)];
+        if (fits ? (b < want || size[s] < b) : (b < want && size[s] > b)) best = static_cast<int64_t>(s);
+      }
+      if (best < 0) {
+        best = static_cast<int64_t>(size.size());
+        size.push_back(0.0);
+        holders.push_back(0);
+      }
+      size[static_cast<size_t>(best)] = std::max(size[static_cast<size_t>(best)], want);
+      holders[static_cast<size_t>(best)] = 1;
+      return best;
+    }
+    void hold(int64_t s) { if (s >= 0) ++holders[static_cast<size_t>(s)]; }
+    void drop(int64_t s) { if (s >= 0) --holders[static_cast<size_t>(s)]; }
+    bool exclusive(int64_t s) const { return share && s >= 0 && holders[static_cast<size_t>(s)] == 1; }
+  };
+
+  // Training memory: one step is a timeline, the forward in node order, then the backward in
+  // reverse. A node's output lives in a slot from its forward until its last reader, which is
+  // the last consumer's forward unless some backward reads it (then the earliest such node's
+  // backward); a node's gradient from its first writer's backward (the consumer with the highest
+  // index) to its own. Batch norm, mish and ReLU write their input's gradient over their own
+  // when they hold it alone; add hands its gradient on to an input that only it reads. The last
+  // node's output (the logits) keeps its own buffer: the caller reads it after the forward.
+  void plan_training() {
+    const auto users = consumers();
+    const size_t count = nodes_.size(), last = count - 1;
+    const std::vector<Reach> reach = reaches(spec_);
+    std::vector<double> volume(count);
+    std::vector<size_t> forward_end(count, 0);  // the last consumer's forward
+    std::vector<size_t> backward_end(count, count);  // the earliest backward that reads the output
+    for (size_t i = 0; i < count; ++i) {
+      const double scale = static_cast<double>(reach[i].scale);
+      volume[i] = static_cast<double>(nodes_[i].c) / (scale * scale);
+      forward_end[i] = i;
+      for (size_t u : users[i]) {
+        forward_end[i] = std::max(forward_end[i], u);
+        if (backward_reads_input(nodes_[u].spec->op)) backward_end[i] = std::min(backward_end[i], u);
+      }
+      if (backward_reads_output(nodes_[i].spec->op)) backward_end[i] = std::min(backward_end[i], i);
+    }
+    SlotPlanner plan;
+    plan.share = share_training_buffers;
+    auto release_outputs = [&](size_t i, bool forward) {  // outputs whose last reader is node i
+      for (size_t j = 1; j < last; ++j) {
+        const bool done = forward ? backward_end[j] == count && forward_end[j] == i : backward_end[j] == i;
+        if (done && nodes_[j].train_slot >= 0) plan.drop(nodes_[j].train_slot);
+      }
+    };
+    for (size_t i = 1; i < count; ++i) {
+      nodes_[i].train_slot = i == last ? -1 : plan.take(volume[i]);
+      release_outputs(i, true);
+    }
+    std::vector<bool> wanted(count, false), written(count, false);  // a gradient reaches it / is written
+    wanted[last] = written[last] = true;
+    nodes_[last].grad_slot = kCallerGradient;
+    for (size_t i = last; i >= 1; --i) {
+      Node& n = nodes_[i];
+      n.scratch_slot.assign(n.in.size(), -1);
+      if (wanted[i]) {
+        for (size_t k = 0; k < n.in.size(); ++k) {
+          const size_t j = n.in[k];
+          if (j == 0) continue;  // the network's input: no gradient wanted
+          wanted[j] = true;
+          Node& src = nodes_[j];
+          if (written[j]) {
+            if (n.spec->op != GraphOp::add) n.scratch_slot[k] = plan.take(volume[j]);  // add sums dy itself in
+          } else if (n.spec->op == GraphOp::add ? readers_[j] == 1
+                                                : backward_in_place(n.spec->op) && plan.exclusive(n.grad_slot)) {
+            src.grad_slot = n.grad_slot;
+            plan.hold(n.grad_slot);
+          } else {
+            src.grad_slot = plan.take(volume[j]);
+          }
+          written[j] = true;
+        }
+        for (int64_t s : n.scratch_slot) plan.drop(s);
+        plan.drop(n.grad_slot);
+      }
+      release_outputs(i, false);
+    }
+    train_slots_.resize(plan.size.size());
+  }
+
+  // Node i's output view [n, c, h, w]: its training slot (the last node: its own buffer) in
+  // training, its slot (or its alias's) at inference.
   Act output_of(size_t i, int64_t n, int64_t h, int64_t w) {
     Node& node = nodes_[i];
-    if (train_) return node.out.shape(backend(), n, node.c, h, w);
+    if (train_) {
+      if (node.train_slot < 0) return node.out.shape(backend(), n, node.c, h, w);
+      return train_slots_[static_cast<size_t>(node.train_slot)].shape(backend(), n, node.c, h, w);
+    }
     const Node& root = nodes_[node.alias];
     if (node.alias != i) return Act{root.y.data, n, node.c, h, w};
     return slots_[static_cast<size_t>(root.slot)].shape(backend(), n, node.c, h, w);
@@ -220,6 +353,12 @@ class GraphModel final : public Model {
       n.y = Act{a.data, a.n, a.c, a.h, a.w};
       return;
     }
+    // Fused activation: the convolution that wrote its input (through a folded batch norm or
+    // directly) applied it in place.
+    if (!train_ && (s.op == GraphOp::mish || s.op == GraphOp::relu) && n.alias != i && fused_into_conv(i)) {
+      n.y = Act{a.data, a.n, a.c, a.h, a.w};
+      return;
+    }
     n.y = output_of(i, batch, oh, ow);
     switch (s.op) {
       case GraphOp::conv2d:
@@ -236,10 +375,14 @@ class GraphModel final : public Model {
           wt = fw;
           bias = fb;
         }
+        Activation act = Activation::none;
+        if (!train_ && n.fused_act >= 0)
+          act = nodes_[static_cast<size_t>(n.fused_act)].spec->op == GraphOp::mish ? Activation::mish : Activation::relu;
         if (s.op == GraphOp::conv2d)
-          be.conv2d_forward(Conv2dShape{a.n, a.c, a.h, a.w, n.c, s.kernel, 1}, a.data, wt, bias, n.y.data);
+          be.conv2d_forward(Conv2dShape{a.n, a.c, a.h, a.w, n.c, s.kernel, 1, act}, a.data, wt, bias, n.y.data);
         else
-          be.depthwise_conv2d_forward(DepthwiseConv2dShape{a.n, a.c, a.h, a.w, s.kernel}, a.data, wt, bias, n.y.data);
+          be.depthwise_conv2d_forward(DepthwiseConv2dShape{a.n, a.c, a.h, a.w, s.kernel, act}, a.data, wt, bias,
+                                      n.y.data);
         break;
       }
       case GraphOp::batch_norm: {
@@ -275,6 +418,13 @@ class GraphModel final : public Model {
     }
   }
 
+  // Does the convolution that writes activation node i's input apply it (plan_inference)?
+  bool fused_into_conv(size_t i) const {
+    size_t src = nodes_[i].in[0];
+    if (nodes_[src].spec->op == GraphOp::batch_norm) src = nodes_[src].in[0];
+    return nodes_[src].fused_act == static_cast<int64_t>(i);
+  }
+
   BatchNormShape bn_shape(const Node& n, const Act& a) const {
     return BatchNormShape{a.n, a.c, a.hw(), static_cast<float>(n.spec->eps), static_cast<float>(n.spec->momentum)};
   }
@@ -285,25 +435,29 @@ class GraphModel final : public Model {
     return cs;
   }
 
-  // Where node i's backward writes the gradient of its k-th input: straight into that input's
-  // gradient when nothing has written it yet, else into a scratch buffer that accumulate() adds.
+  // A view of training slot s shaped as node j's output.
+  Act slot_view(int64_t s, size_t j) {
+    const Act& y = nodes_[j].y;
+    return train_slots_[static_cast<size_t>(s)].shape(backend(), y.n, y.c, y.h, y.w);
+  }
+
+  // Where node i's backward writes the gradient of its k-th input (plan_training): straight into
+  // that input's gradient (which may be this node's own, in place) when this node writes it
+  // first, else into a scratch slot that accumulate() adds.
   float* grad_target(Node& n, size_t k) {
-    Node& src = nodes_[n.in[k]];
     if (n.in[k] == 0) return nullptr;  // the network's input: no gradient wanted
-    const Act& y = src.y;
-    if (!src.grad_written) return src.grad.shape(backend(), y.n, y.c, y.h, y.w).data;
-    return n.scratch[k].shape(backend(), y.n, y.c, y.h, y.w).data;
+    Node& src = nodes_[n.in[k]];
+    if (n.scratch_slot[k] >= 0) return slot_view(n.scratch_slot[k], n.in[k]).data;
+    src.dy = slot_view(src.grad_slot, n.in[k]);
+    return src.dy.data;
   }
   void accumulate(Node& n, size_t k) {
-    Node& src = nodes_[n.in[k]];
     if (n.in[k] == 0) return;
-    const Act& y = src.y;
-    if (src.grad_written) {
-      backend().add_inplace(src.dy.data, n.scratch[k].shape(backend(), y.n, y.c, y.h, y.w).data, y.numel());
-    } else {
-      src.dy = src.grad.shape(backend(), y.n, y.c, y.h, y.w);
+    Node& src = nodes_[n.in[k]];
+    if (n.scratch_slot[k] >= 0)
+      backend().add_inplace(src.dy.data, slot_view(n.scratch_slot[k], n.in[k]).data, src.y.numel());
+    else
       src.grad_written = true;
-    }
   }
 
   void zero_grads(Node& n) {
@@ -381,11 +535,11 @@ class GraphModel final : public Model {
     const int64_t count = n.dy.numel();
     if (src.grad_written) {
       backend().add_inplace(src.dy.data, n.dy.data, count);
-    } else if (readers_[n.in[k]] == 1) {
+    } else if (src.grad_slot == n.grad_slot) {  // readers_ == 1 (plan_training)
       src.dy = Act{n.dy.data, src.y.n, src.y.c, src.y.h, src.y.w};
       src.grad_written = true;
     } else {
-      src.dy = src.grad.shape(backend(), src.y.n, src.y.c, src.y.h, src.y.w);
+      src.dy = slot_view(src.grad_slot, n.in[k]);
       backend().fill(src.dy.data, 0.0f, count);
       backend().add_inplace(src.dy.data, n.dy.data, count);
       src.grad_written = true;
@@ -395,12 +549,16 @@ class GraphModel final : public Model {
   GraphSpec spec_;
   std::vector<Node> nodes_;
   std::vector<ActBuffer> slots_;
+  std::vector<ActBuffer> train_slots_;  // training outputs and gradients (plan_training)
+  static constexpr int64_t kCallerGradient = -2;
   std::vector<const float*> concat_inputs_;
   std::vector<size_t> readers_;  // per node: how many inputs of other nodes it is
   bool train_ = false;
 };
 
 }  // namespace
+
+void set_graph_training_buffer_sharing(bool on) { share_training_buffers = on; }
 
 std::unique_ptr<Model> make_graph_model(Backend& be, const ModelConfig& config, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -17,9 +17,11 @@ class SampleFcn final : public Model {
         deconv_(params_, "deconv", c.widths[0], c.widths[1], 5, 1, 2, rng),
         head_(params_, "head", c.widths[1], c.classes, 1, 1, true, rng) {}
 
-  Act forward(const float* x, int64_t n, int64_t h, int64_t w, bool /*train*/) override {
-    Act a = conv1_.forward({const_cast<float*>(x), n, config_.in_bands, h, w});
-    backend().relu_forward(a.data, a.data, a.numel());
+  Act forward(const float* x, int64_t n, int64_t h, int64_t w, bool train) override {
+    // At inference the first ReLU runs in the convolution's epilogue; training keeps it an op.
+    Act a = conv1_.forward({const_cast<float*>(x), n, config_.in_bands, h, w},
+                           train ? Activation::none : Activation::relu);
+    if (train) backend().relu_forward(a.data, a.data, a.numel());
     a1_ = a;
     Act b = deconv_.forward(a);
     backend().relu_forward(b.data, b.data, b.numel());

@@ -34,13 +34,14 @@ void conv2d_forward_reference(const Conv2dShape& s, const float* x, const float*
                 acc += static_cast<double>(x[((n * s.c_in + ci) * s.h + iy) * s.w + ix]) *
                        w[((co * s.c_in + ci) * s.k + ky) * s.k + kx];
               }
-          y[((n * s.c_out + co) * oh + oy) * ow + ox] = static_cast<float>(acc);
+          y[((n * s.c_out + co) * oh + oy) * ow + ox] = apply_activation(s.act, static_cast<float>(acc));
         }
 }
 
 void conv2d_backward_reference(const Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx,
                                float* dw, float* db) {
   s.validate();
+  check(s.act == Activation::none, "conv2d_backward: the activation epilogue is forward only (act must be none)");
   const int64_t oh = s.out_h(), ow = s.out_w(), p = s.pad();
   if (dx) std::fill(dx, dx + s.input_size(), 0.0f);
   if (dw) std::fill(dw, dw + s.weight_size(), 0.0f);

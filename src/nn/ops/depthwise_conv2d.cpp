@@ -36,7 +36,7 @@ void depthwise_conv2d_forward_reference(const DepthwiseConv2dShape& s, const flo
               if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
               acc += static_cast<double>(xp[iy * s.w + ix]) * wc[ky * s.k + kx];
             }
-          yp[oy * s.w + ox] = static_cast<float>(acc);
+          yp[oy * s.w + ox] = apply_activation(s.act, static_cast<float>(acc));
         }
     }
 }
@@ -48,6 +48,8 @@ void depthwise_conv2d_forward_reference(const DepthwiseConv2dShape& s, const flo
 void depthwise_conv2d_backward_reference(const DepthwiseConv2dShape& s, const float* x, const float* w,
                                          const float* dy, float* dx, float* dw, float* db) {
   s.validate();
+  check(s.act == Activation::none,
+        "depthwise_conv2d_backward: the activation epilogue is forward only (act must be none)");
   const int64_t p = s.pad(), plane = s.h * s.w;
   if (dx)
     for (int64_t n = 0; n < s.n; ++n)

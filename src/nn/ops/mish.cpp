@@ -23,11 +23,13 @@ Terms terms(double x) {
 
 }  // namespace
 
+float mish_reference(float x) {
+  const double v = x;
+  return v > kLinear ? x : static_cast<float>(v * terms(v).t);
+}
+
 void mish_forward_reference(const float* x, float* y, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    const double v = x[i];
-    y[i] = v > kLinear ? x[i] : static_cast<float>(v * terms(v).t);
-  }
+  for (int64_t i = 0; i < count; ++i) y[i] = mish_reference(x[i]);
 }
 
 // dy/dx = t + x sigmoid(x) (1 - t^2), with sigmoid(x) = e / (1 + e) and

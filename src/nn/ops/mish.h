@@ -8,6 +8,8 @@
 #include <cstdint>
 
 namespace strata::nn {
+// One value: what mish_forward_reference writes for x (in double, rounded to float; y = x past 20).
+float mish_reference(float x);
 void mish_forward_reference(const float* x, float* y, int64_t count);
 void mish_backward_reference(const float* x, const float* dy, float* dx, int64_t count);
 }  // namespace strata::nn
