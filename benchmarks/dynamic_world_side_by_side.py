@@ -33,7 +33,7 @@ def pytorch(batch, size, threads, seconds, model):
 
 def strata(bench, batch, size, threads, seconds):
     env = dict(os.environ, STRATA_THREADS=str(threads))
-    out = subprocess.run([bench, f"--benchmark_filter=^BM_DynamicWorldInference/{batch}/{size}$",
+    out = subprocess.run([bench, f"--benchmark_filter=^BM_DynamicWorldInference/{batch}/{size}(/.*)?$",
                           "--benchmark_format=json", f"--benchmark_min_time={seconds}"],
                          env=env, check=True, capture_output=True, text=True)
     r = json.loads(out.stdout)["benchmarks"][0]
