@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "model_batch.h"
+#include "model_gradient_check.h"
 #include "nn/backend.h"
 #include "nn/graph_spec.h"
 #include "nn/model.h"
@@ -232,45 +233,7 @@ relu out in=head
   for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(trained.data[i], want[i], 1e-5) << i;
 }
 
-// Every trainable parameter's gradient (four entries of each) against central finite differences
-// of the loss; at a ReLU's kink, against one of the one-sided ones. c has 4 classes.
-void expect_gradients_match_finite_differences(const ModelConfig& c, uint64_t seed, int min_checked) {
-  auto be = make_cpu_backend();
-  auto model = make_model(*be, c, seed);
-  Trainer trainer(*model, AdamConfig{}, LrSchedule{}, LossConfig{{1.0f, 2.0f, 0.5f, 1.5f}, 0.1f});
-  const Batch b = make_batch(c, 2, 6, 8, 5);
-  trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w);
-  int checked = 0, kinks = 0;
-  for (Param* p : model->params().all()) {
-    if (!p->trainable) continue;
-    const F grad(p->grad_data(), p->grad_data() + p->numel());
-    F value = p->get();
-    const size_t step = std::max<size_t>(1, value.size() / 4);
-    for (size_t i = 0; i < value.size(); i += step) {
-      const float keep = value[i], h = 1e-3f;
-      auto loss_at = [&](float v) {
-        value[i] = v;
-        p->set(value);
-        return static_cast<double>(trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w));
-      };
-      const double up = loss_at(keep + h), down = loss_at(keep - h), mid = loss_at(keep);
-      const double fwd = (up - mid) / h, bwd = (mid - down) / h, central = (up - down) / (2.0 * h);
-      auto tol = [](double v) { return 2e-3 + 2e-2 * std::fabs(v); };
-      if (std::fabs(fwd - bwd) > 2.0 * tol(central)) {  // the ReLU's kink
-        ++kinks;
-        EXPECT_TRUE(std::fabs(grad[i] - fwd) <= tol(fwd) || std::fabs(grad[i] - bwd) <= tol(bwd))
-            << p->name << "[" << i << "] at a kink: analytic " << grad[i] << ", one-sided " << fwd << " / " << bwd;
-      } else {
-        EXPECT_NEAR(grad[i], central, tol(central)) << p->name << "[" << i << "]";
-      }
-      ++checked;
-    }
-  }
-  EXPECT_GT(checked, min_checked);
-  EXPECT_LT(kinks, checked / 4);
-}
-
-TEST(GraphModel, GradientsMatchFiniteDifferences) { expect_gradients_match_finite_differences(tiny_config(), 11, 40); }
+TEST(GraphModel, GradientsMatchFiniteDifferences) { test::expect_gradients_match_finite_differences(tiny_config(), 11, 40); }
 
 // What the training plan shares: an add reading one node twice (a copy, then a sum); an add
 // handing its gradient to two inputs, whose mish backwards then write one out of place (the
@@ -298,7 +261,7 @@ mish out in=c3
 )";
 
 TEST(GraphModel, GradientsMatchFiniteDifferencesWhereTrainingSharesBuffers) {
-  expect_gradients_match_finite_differences(ModelConfig{"graph", 2, 4, {}, kSharingGraph}, 2, 20);
+  test::expect_gradients_match_finite_differences(ModelConfig{"graph", 2, 4, {}, kSharingGraph}, 2, 20);
 }
 
 // Heap bytes in use (glibc): what the CPU backend's buffers hold.

@@ -15,6 +15,7 @@
 #include "nn/ops/conv2d.h"
 #include "nn/trainer.h"
 #include "model_batch.h"
+#include "model_gradient_check.h"
 #include "op_test_util.h"
 
 namespace strata::nn {
@@ -58,49 +59,11 @@ TEST(Models, PredictorGivesProbabilities) {
   }
 }
 
-// The full model's gradient against central differences of the loss, for a sample of every
-// parameter's entries.
+// The full model's gradient against central differences of the loss (model_gradient_check.h).
 class ModelGradient : public ::testing::TestWithParam<ModelConfig> {};
 
 TEST_P(ModelGradient, MatchesFiniteDifferences) {
-  const ModelConfig c = GetParam();
-  auto be = make_cpu_backend();
-  auto model = make_model(*be, c, 11);
-  Trainer trainer(*model, AdamConfig{}, LrSchedule{}, LossConfig{{1.0f, 2.0f, 0.5f, 1.5f}, 0.1f});
-  const Batch b = make_batch(c, 2, 4, 4, 5);
-  trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w);
-  // ReLU and max pooling make the loss piecewise smooth, and on tiny batches a window of
-  // all-zero ReLU outputs puts a kink right at the current weights. Where the one-sided
-  // differences disagree, the analytic gradient must match one of them (a one-sided
-  // derivative, as PyTorch also returns); everywhere else the central difference.
-  int checked = 0, kinks = 0;
-  for (Param* p : model->params().all()) {
-    if (!p->trainable) continue;
-    const std::vector<float> grad(p->grad_data(), p->grad_data() + p->numel());
-    std::vector<float> value = p->get();
-    const size_t step = std::max<size_t>(1, value.size() / 5);
-    for (size_t i = 0; i < value.size(); i += step) {
-      const float keep = value[i], h = 1e-3f;
-      auto loss_at = [&](float v) {
-        value[i] = v;
-        p->set(value);
-        return static_cast<double>(trainer.loss_and_gradients(b.x.data(), b.labels.data(), b.n, b.h, b.w));
-      };
-      const double up = loss_at(keep + h), down = loss_at(keep - h), mid = loss_at(keep);
-      const double fwd = (up - mid) / h, bwd = (mid - down) / h, central = (up - down) / (2.0 * h);
-      auto tol = [](double v) { return 2e-3 + 2e-2 * std::fabs(v); };
-      if (std::fabs(fwd - bwd) > 2.0 * tol(central)) {
-        ++kinks;
-        EXPECT_TRUE(std::fabs(grad[i] - fwd) <= tol(fwd) || std::fabs(grad[i] - bwd) <= tol(bwd))
-            << p->name << "[" << i << "] at a kink: analytic " << grad[i] << ", one-sided " << fwd << " / " << bwd;
-      } else {
-        EXPECT_NEAR(grad[i], central, tol(central)) << p->name << "[" << i << "]";
-      }
-      ++checked;
-    }
-  }
-  EXPECT_GT(checked, 10);
-  EXPECT_LT(kinks, checked / 4) << "too many kinks for the check to mean much";
+  test::expect_gradients_match_finite_differences(GetParam(), 11, 10, 4, 4, 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Small, ModelGradient,

@@ -217,30 +217,13 @@ class CpuBackend final : public Backend {
   // Concat splits the inputs' channel blocks (a copy each) over the threads: with batch 1, the
   // usual case in predict, a split over images would leave all but one thread idle.
   void concat_channels_forward(const ConcatShape& s, const float* const* xs, float* y) override {
-    s.validate();
-    const auto k = static_cast<int64_t>(s.channels.size());
-    std::vector<int64_t> start(static_cast<size_t>(k), 0);
-    for (int64_t j = 1; j < k; ++j) start[j] = start[j - 1] + s.channels[j - 1];
-    const int64_t total = s.total();
-    pool_.parallel_for(s.n * k, [&](int, int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) {
-        const int64_t i = t / k, j = t % k, part = s.channels[j] * s.hw;
-        std::copy(xs[j] + i * part, xs[j] + (i + 1) * part, y + (i * total + start[j]) * s.hw);
-      }
+    for_each_concat_part(s, [&](int64_t i, int64_t j, int64_t part, int64_t at) {
+      std::copy(xs[j] + i * part, xs[j] + (i + 1) * part, y + at);
     });
   }
   void concat_channels_backward(const ConcatShape& s, const float* dy, float* const* dxs) override {
-    s.validate();
-    const auto k = static_cast<int64_t>(s.channels.size());
-    std::vector<int64_t> start(static_cast<size_t>(k), 0);
-    for (int64_t j = 1; j < k; ++j) start[j] = start[j - 1] + s.channels[j - 1];
-    const int64_t total = s.total();
-    pool_.parallel_for(s.n * k, [&](int, int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) {
-        const int64_t i = t / k, j = t % k, part = s.channels[j] * s.hw;
-        const float* src = dy + (i * total + start[j]) * s.hw;
-        if (dxs[j]) std::copy(src, src + part, dxs[j] + i * part);
-      }
+    for_each_concat_part(s, [&](int64_t i, int64_t j, int64_t part, int64_t at) {
+      if (dxs[j]) std::copy(dy + at, dy + at + part, dxs[j] + i * part);
     });
   }
   void upsample2x_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t w) override {
@@ -369,6 +352,22 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // copy(i, j, part, at) for every image i and input j, over the threads: input j's block of
+  // image i is `part` floats at offset `at` of the concatenation.
+  template <class Copy>
+  void for_each_concat_part(const ConcatShape& s, Copy copy) {
+    s.validate();
+    const auto k = static_cast<int64_t>(s.channels.size());
+    const int64_t total = s.total();
+    pool_.parallel_for(s.n * k, [&](int, int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t i = t / k, j = t % k;
+        int64_t start = 0;
+        for (int64_t q = 0; q < j; ++q) start += s.channels[static_cast<size_t>(q)];
+        copy(i, j, s.channels[static_cast<size_t>(j)] * s.hw, (i * total + start) * s.hw);
+      }
+    });
+  }
   // One growing scratch area shared by the convolutions: after the first step of a given
   // shape nothing is allocated. From allocate(), so 64-byte aligned: the kernels' vectors are
   // whole cache lines (a std::vector's 16-byte alignment split every load and store in two).
