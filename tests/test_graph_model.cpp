@@ -280,10 +280,8 @@ TEST(GraphModel, SharedTrainingBuffersChangeNoResultAndHoldLessMemory) {
     F losses[2], weights[2];
     size_t held[2];
     for (int shared = 0; shared < 2; ++shared) {
-      set_graph_training_buffer_sharing(shared == 1);
       auto be = make_cpu_backend();
-      auto model = make_model(*be, c, 4);
-      set_graph_training_buffer_sharing(true);
+      auto model = make_graph_model(*be, c, 4, shared == 1);
       const F dlogits = random_floats(b.n * c.classes * b.h * b.w, 9, -1e-3f, 1e-3f);
       const size_t before = heap_bytes();
       model->forward(b.x.data(), b.n, b.h, b.w, true);

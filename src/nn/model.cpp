@@ -11,7 +11,6 @@ namespace strata::nn {
 
 std::unique_ptr<Model> make_sample_fcn(Backend& be, const ModelConfig& config, uint64_t seed);
 std::unique_ptr<Model> make_unet_small(Backend& be, const ModelConfig& config, uint64_t seed);
-std::unique_ptr<Model> make_graph_model(Backend& be, const ModelConfig& config, uint64_t seed);
 
 ModelConfig sample_fcn_config() { return {"sample-fcn", 13, 9, {32, 16}, ""}; }
 ModelConfig unet_small_config() { return {"unet-small", 13, 9, {32, 64, 128}, ""}; }

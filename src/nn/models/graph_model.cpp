@@ -65,11 +65,10 @@ int64_t graph_spatial_multiple(const GraphSpec& spec) {
 
 namespace {
 
-bool share_training_buffers = true;  // set_graph_training_buffer_sharing
-
 class GraphModel final : public Model {
  public:
-  GraphModel(Backend& be, const ModelConfig& c, std::mt19937_64& rng) : Model(be, c), spec_(GraphSpec::parse(c.graph)) {
+  GraphModel(Backend& be, const ModelConfig& c, std::mt19937_64& rng, bool share_training_buffers)
+      : Model(be, c), spec_(GraphSpec::parse(c.graph)), share_training_buffers_(share_training_buffers) {
     const std::vector<int64_t> channels = spec_.channels();
     nodes_.resize(spec_.nodes.size());
     for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -273,7 +272,7 @@ class GraphModel final : public Model {
       if (backward_reads_output(nodes_[i].spec->op)) backward_end[i] = std::min(backward_end[i], i);
     }
     SlotPlanner plan;
-    plan.share = share_training_buffers;
+    plan.share = share_training_buffers_;
     auto release_outputs = [&](size_t i, bool forward) {  // outputs whose last reader is node i
       for (size_t j = 1; j < last; ++j) {
         const bool done = forward ? backward_end[j] == count && forward_end[j] == i : backward_end[j] == i;
@@ -553,16 +552,16 @@ class GraphModel final : public Model {
   static constexpr int64_t kCallerGradient = -2;
   std::vector<const float*> concat_inputs_;
   std::vector<size_t> readers_;  // per node: how many inputs of other nodes it is
+  bool share_training_buffers_ = true;
   bool train_ = false;
 };
 
 }  // namespace
 
-void set_graph_training_buffer_sharing(bool on) { share_training_buffers = on; }
-
-std::unique_ptr<Model> make_graph_model(Backend& be, const ModelConfig& config, uint64_t seed) {
+std::unique_ptr<Model> make_graph_model(Backend& be, const ModelConfig& config, uint64_t seed,
+                                        bool share_training_buffers) {
   std::mt19937_64 rng(seed);
-  return std::make_unique<GraphModel>(be, config, rng);
+  return std::make_unique<GraphModel>(be, config, rng, share_training_buffers);
 }
 
 }  // namespace strata::nn

@@ -13,7 +13,10 @@
 // 1024-pixel tile needs a few activations' memory, not one per node.
 #include <cstdint>
 
+#include <memory>
+
 #include "nn/graph_spec.h"
+#include "nn/model.h"
 
 namespace strata::nn {
 
@@ -23,9 +26,10 @@ namespace strata::nn {
 int64_t graph_receptive_radius(const GraphSpec& spec);
 int64_t graph_spatial_multiple(const GraphSpec& spec);
 
-// For tests: off, graph models made afterwards give every tensor of a training step its own
-// buffer and run no backward in place, so that what the sharing saves can be checked to change
-// no result. On by default.
-void set_graph_training_buffer_sharing(bool on);
+// A graph model (what make_model builds for arch "graph"). share_training_buffers = false (for
+// tests) gives every tensor of a training step its own buffer and runs no backward in place, so
+// that what the sharing saves can be checked to change no result.
+std::unique_ptr<Model> make_graph_model(Backend& be, const ModelConfig& config, uint64_t seed,
+                                        bool share_training_buffers = true);
 
 }  // namespace strata::nn
