@@ -26,15 +26,7 @@ using test::pb_fixed32;
 using test::pb_varint;
 using test::varint;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(Crc32c, KnownValuesAndMask) {
   EXPECT_EQ(crc32c(""), 0u);

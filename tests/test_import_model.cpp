@@ -42,14 +42,7 @@ bool have_models() {
     GTEST_SKIP() << "no Dynamic World SavedModels at " << kModels;      \
   }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 // Both models have this architecture (and the forward one's is kDynamicWorldGraph).
 const std::map<std::string, int64_t> kOps = {{"input", 1},  {"conv2d", 15}, {"depthwise_conv2d", 10}, {"batch_norm", 24},

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "import/keras_graph.h"
+#include "test_util.h"
 
 namespace strata::import {
 namespace {
@@ -121,15 +122,7 @@ constexpr const char* kExampleGraph =
     "l2_normalize l2 in=cc eps=1e-12\n"
     "conv2d head in=l2 channels=4 kernel=1 bias=0\n";
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 const nn::StateTensor& weight(const KerasConversion& k, const std::string& name) {
   for (const auto& t : k.weights)

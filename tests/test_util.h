@@ -1,16 +1,30 @@
 #pragma once
 // Helpers shared by the tests: a temporary directory that cleans up, running the strata
-// binary, and where the real samples are.
+// binary, where the real samples are, and the message of an expected error.
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/error.h"
+
 namespace strata::test {
+
+// The message of the strata::Error that f throws, or "(no error)".
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    std::forward<F>(f)();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 class TempDir {
  public:

@@ -20,15 +20,6 @@ constexpr const char* kNotice =
     "(Apache-2.0). Paper: Brown et al., Dynamic World, Near real-time global 10 m land use land cover "
     "mapping, Scientific Data 9, 251 (2022), doi 10.1038/s41597-022-01307-4.";
 
-std::string join(const std::vector<std::string>& items) {
-  std::string s;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) s += ',';
-    s += items[i];
-  }
-  return s;
-}
-
 }  // namespace
 
 DynamicWorldRole parse_dynamic_world_role(const std::string& text) {
@@ -86,16 +77,16 @@ nn::ModelState dynamic_world_state(const KerasSavedModel& model, DynamicWorldRol
   if (role == DynamicWorldRole::forward) {
     const nn::BandNormalization norm = nn::dynamic_world_normalization();
     s.metadata["normalization.mode"] = "log_sigmoid";
-    s.metadata["band_names"] = join(bands);
-    s.metadata["class_names"] = join(classes);
+    s.metadata["band_names"] = nn::join_names(bands);
+    s.metadata["class_names"] = nn::join_names(classes);
     s.metadata["input_level"] = "L1C";  // trained on top-of-atmosphere scenes: predict warns on L2A
     a = norm.a;
     b = norm.b;
   } else {
     // Probabilities in, unchanged: standard normalisation with mean 0 and scale 1.
     s.metadata["normalization.mode"] = "standard";
-    s.metadata["band_names"] = join(classes);
-    s.metadata["class_names"] = join(bands);
+    s.metadata["band_names"] = nn::join_names(classes);
+    s.metadata["class_names"] = nn::join_names(bands);
     a.assign(9, 0.0f);
     b.assign(9, 1.0f);
   }

@@ -9,14 +9,6 @@
 namespace strata::nn {
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
-  std::string s;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) s += ',';
-    s += items[i];
-  }
-  return s;
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -79,6 +71,15 @@ void load_param(Param& p, const ModelState& state, const std::string& name) {
 
 }  // namespace
 
+std::string join_names(const std::vector<std::string>& items) {
+  std::string s;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) s += ',';
+    s += items[i];
+  }
+  return s;
+}
+
 const StateTensor* ModelState::find(const std::string& name) const {
   for (const auto& t : tensors)
     if (t.name == name) return &t;
@@ -100,10 +101,10 @@ ModelState capture_state(const Model& model, const Adam* adam, const ModelInfo& 
                 {"arch", c.arch},
                 {"in_bands", std::to_string(c.in_bands)},
                 {"classes", std::to_string(c.classes)},
-                {"widths", join(widths)},
+                {"widths", join_names(widths)},
                 {"normalization.mode", info.normalization.mode == NormalizationMode::standard ? "standard" : "log_sigmoid"},
-                {"band_names", join(info.band_names)},
-                {"class_names", join(info.class_names)},
+                {"band_names", join_names(info.band_names)},
+                {"class_names", join_names(info.class_names)},
                 {"step", std::to_string(adam ? adam->steps_taken() : 0)}};
   if (c.arch == "graph") s.metadata["graph"] = c.graph;
   for (Param* p : model.params().all()) s.tensors.push_back({p->name, p->shape.dims(), p->get()});

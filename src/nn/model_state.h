@@ -42,6 +42,9 @@ struct ModelInfo {
   std::vector<std::string> class_names;
 };
 
+// The comma-separated form of band_names and class_names in the metadata.
+std::string join_names(const std::vector<std::string>& items);
+
 // rng may be null (no RNG state kept); adam may be null (inference-only state).
 ModelState capture_state(const Model& model, const Adam* adam, const ModelInfo& info, const std::mt19937_64* rng);
 

@@ -67,6 +67,17 @@ STRATA_AVX512 inline void forward_vector(const float* const* rows, const __mmask
 // Does a vector at ox need column masks (a tap left of 0 or right of w - 1)?
 inline bool edge_vector(int64_t ox, int64_t p, int64_t w) { return ox < p || ox + kLanes + p > w; }
 
+// The K input rows under output row oy (a row above or below the image is clamped and masked out,
+// so its taps read zeros).
+template <int K>
+inline void window_rows(const float* x, int64_t oy, int64_t h, int64_t w, const float** rows, __mmask16* inside) {
+  for (int ky = 0; ky < K; ++ky) {
+    const int64_t iy = oy - K / 2 + ky;
+    rows[ky] = x + std::clamp<int64_t>(iy, 0, h - 1) * w;
+    inside[ky] = iy >= 0 && iy < h ? __mmask16(0xffff) : __mmask16(0);
+  }
+}
+
 // K = 3 or 5: the filter in registers, each output row's K input rows (clamped: a row outside the
 // image is read with mask 0) fixed before its vectors. The activation is applied in registers.
 template <int K>
@@ -79,11 +90,7 @@ STRATA_AVX512 void plane_avx512(const float* x, const float* wk, bool flip, floa
   for (int64_t oy = 0; oy < h; ++oy) {
     const float* rows[K];
     __mmask16 inside[K];
-    for (int ky = 0; ky < K; ++ky) {
-      const int64_t iy = oy - p + ky;
-      rows[ky] = x + std::clamp<int64_t>(iy, 0, h - 1) * w;
-      inside[ky] = iy >= 0 && iy < h ? __mmask16(0xffff) : __mmask16(0);
-    }
+    window_rows<K>(x, oy, h, w, rows, inside);
     for (int64_t ox = 0; ox < w; ox += kLanes) {
       if (edge_vector(ox, p, w)) forward_vector<K, true>(rows, inside, wv, b, act, ox, w, y + oy * w);
       else forward_vector<K, false>(rows, inside, wv, b, act, ox, w, y + oy * w);
@@ -177,11 +184,7 @@ STRATA_AVX512 void plane_dw_avx512(const float* x, const float* g, int64_t h, in
   for (int64_t oy = 0; oy < h; ++oy) {
     const float* rows[K];
     __mmask16 inside[K];
-    for (int ky = 0; ky < K; ++ky) {
-      const int64_t iy = oy - p + ky;
-      rows[ky] = x + std::clamp<int64_t>(iy, 0, h - 1) * w;
-      inside[ky] = iy >= 0 && iy < h ? __mmask16(0xffff) : __mmask16(0);
-    }
+    window_rows<K>(x, oy, h, w, rows, inside);
     __m512 row[K * K];
     for (auto& r : row) r = _mm512_setzero_ps();
     for (int64_t ox = 0; ox < w; ox += kLanes) {
