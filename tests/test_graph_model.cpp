@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "model_batch.h"
 #include "model_gradient_check.h"
+#include "receptive_reach.h"
 #include "nn/backend.h"
 #include "nn/graph_spec.h"
 #include "nn/model.h"
@@ -393,21 +394,8 @@ TEST(DynamicWorld, ReceptiveRadiusBoundsWhereAnInputPixelActs) {
   const ModelConfig c = dynamic_world_config();
   auto model = make_model(*be, c, 3);
   const int64_t size = 80, r = receptive_radius(c), at = 39;
-  F x = random_floats(c.in_bands * size * size, 1, 0.0f, 1.0f);
-  auto logits = [&](const F& in) {
-    const Act y = model->forward(in.data(), 1, size, size, false);
-    return F(y.data, y.data + y.numel());
-  };
-  const F base = logits(x);
-  for (int64_t b = 0; b < c.in_bands; ++b) x[static_cast<size_t>((b * size + at) * size + at)] += 0.5f;
-  const F moved = logits(x);
-  int64_t reach = 0;
-  for (int64_t k = 0; k < c.classes; ++k)
-    for (int64_t y = 0; y < size; ++y)
-      for (int64_t xx = 0; xx < size; ++xx) {
-        const size_t i = static_cast<size_t>((k * size + y) * size + xx);
-        if (moved[i] != base[i]) reach = std::max({reach, std::abs(y - at), std::abs(xx - at)});
-      }
+  const int64_t reach =
+      test::input_pixel_reach(*model, random_floats(c.in_bands * size * size, 1, 0.0f, 1.0f), size, at, 0.5f);
   EXPECT_LE(reach, r);
   EXPECT_GE(reach, r - spatial_multiple(c)) << "the radius " << r << " is loose";
 }

@@ -16,6 +16,7 @@
 #include "nn/trainer.h"
 #include "model_batch.h"
 #include "model_gradient_check.h"
+#include "receptive_reach.h"
 #include "op_test_util.h"
 
 namespace strata::nn {
@@ -328,21 +329,8 @@ TEST_P(ReceptiveField, RadiusBoundsWhereAnInputPixelActs) {
   const ModelConfig c = GetParam();
   auto model = make_model(*be, c, 3);
   const int64_t size = 96, r = receptive_radius(c), at = 45;  // an odd spot: inside a pooling cell
-  std::vector<float> x = random_floats(c.in_bands * size * size, 1);
-  auto logits = [&](const std::vector<float>& in) {
-    const Act y = model->forward(in.data(), 1, size, size, false);
-    return std::vector<float>(y.data, y.data + y.numel());
-  };
-  const std::vector<float> base = logits(x);
-  for (int64_t b = 0; b < c.in_bands; ++b) x[static_cast<size_t>((b * size + at) * size + at)] += 3.0f;
-  const std::vector<float> moved = logits(x);
-  int64_t reach = 0;
-  for (int64_t k = 0; k < c.classes; ++k)
-    for (int64_t y = 0; y < size; ++y)
-      for (int64_t xx = 0; xx < size; ++xx) {
-        const size_t i = static_cast<size_t>((k * size + y) * size + xx);
-        if (moved[i] != base[i]) reach = std::max({reach, std::abs(y - at), std::abs(xx - at)});
-      }
+  const int64_t reach =
+      test::input_pixel_reach(*model, random_floats(c.in_bands * size * size, 1), size, at, 3.0f);
   EXPECT_LE(reach, r) << c.describe();
   EXPECT_GE(reach, r - spatial_multiple(c)) << c.describe() << ": the radius is loose";
 }
