@@ -169,10 +169,11 @@ def main():
     add("built", "all", *pooled([(wc[mo], never_green) for mo in months]),
         "WorldCereal pixels with max monthly NDVI<0.35 (village, road), all months pooled")
 
-    # --- grass: Irish pasture patch (June) NDVI > 0.75 -> summer; WorldCereal Feb moderately
+    # --- grass: Irish pasture patch (June) NDVI 0.6-0.8 (grazed sward with some soil and dry
+    # leaves: the typical meadow, not the lushest pixels, which look like a green crop) -> summer; WorldCereal Feb moderately
     # green pixels (winter pasture/grass strips) -> dormant.
     s = ben("S2A_MSIL2A_20170617T113321_4_55")
-    add("grass", "summer", *stats(s, ndvi(s) > 0.75), "BEN 4_55 (CLC pastures, Ireland, June) NDVI>0.75")
+    add("grass", "summer", *stats(s, (ndvi(s) > 0.6) & (ndvi(s) < 0.8)), "BEN 4_55 (CLC pastures, Ireland, June) NDVI 0.6-0.8")
     s = wc["2021-02"]
     add("grass", "dormant", *stats(s, (ndvi(s) > 0.45) & (ndvi(s) < 0.65)),
         "WorldCereal 2021-02 pixels NDVI 0.45-0.65 (winter grass/pasture, ambiguous with winter cereal)")
@@ -182,11 +183,15 @@ def main():
     add("shrub_and_scrub", "all", *stats(s, (ndvi(s) > 0.4) & (ndvi(s) < 0.6)),
         "BEN 56_35 (CLC transitional woodland/shrub, Portugal, Dec) NDVI 0.4-0.6 (mixed with cultivation)")
 
-    # --- flooded vegetation: Finnish patch with peat bogs and water: vegetated but wet pixels.
-    s = ben("S2B_MSIL2A_20170924T93020_69_24")
-    v = ndvi(s)
-    wet = (v > 0.25) & (v < 0.65) & (ndwi(s) < 0.0)
-    add("flooded_vegetation", "all", *stats(s, wet), "BEN 69_24 (CLC peat bogs + water, Sept) NDVI 0.25-0.65")
+    # --- flooded vegetation: emergent marsh vegetation (reeds, sedges, rice) standing in water:
+    # green-vegetation visible and red edge, NIR lowered by the water below the canopy, SWIR low
+    # (wet). The only wetland sample here (BEN 69_24, a Finnish peat bog, NDVI 0.25-0.65) is a bog
+    # moss/water mixture that Dynamic World's model calls trees; the values below follow the
+    # shape of the backward model's flooded_vegetation rendering corrected to the surface
+    # (docs/synth.md), with the sample's B1/B8A/B9 ratios. Approximate: std 15 % of the mean.
+    flooded = dict(zip(BANDS, [120, 200, 360, 265, 580, 1450, 1790, 1870, 1950, 1900, 10, 515, 175]))
+    add("flooded_vegetation", "all", flooded, {b: 0.15 * v for b, v in flooded.items()}, 0,
+        "approximate emergent marsh vegetation in water (Dynamic World backward-model shape, surface)")
 
     # --- snow: the snow-covered Lithuanian/Finnish Feb patch, NDSI > 0.4 and bright.
     s = ben("S2B_MSIL2A_20180204T94161_57_38")
@@ -194,10 +199,11 @@ def main():
         "BEN 57_38 (Feb, 97% snow) NDSI>0.4 and B3>2500")
 
     # --- bare: the samples have no bare rock/sand; approximate published values for a bright dry
-    # soil / sparse rock (shape of the USGS splib07 and ASTER/ECOSTRESS soil spectra: reflectance
-    # rising from ~0.10 at 443 nm to ~0.35 at 1610 nm, lower at 2190 nm). Approximate, not a
-    # library lookup: std 12 % of the mean.
-    bare = dict(zip(BANDS, [1000, 1150, 1450, 1800, 2050, 2200, 2350, 2500, 2600, 2450, 10, 3400, 2900]))
+    # soil / sparse rock / sand (shape of the USGS splib07 and ASTER/ECOSTRESS soil spectra:
+    # reflectance rising from ~0.13 at 443 nm to ~0.36 at 1610 nm, lower at 2190 nm; as bright
+    # as the geometric mean of a dry loam and Dynamic World's backward-model bare rendering).
+    # Approximate, not a library lookup: std 12 % of the mean.
+    bare = dict(zip(BANDS, [1300, 1510, 1960, 2400, 2550, 2750, 2900, 3070, 3190, 3000, 10, 3610, 2940]))
     add("bare", "all", bare, {b: 0.12 * v for b, v in bare.items()}, 0,
         "approximate published bright soil/rock (USGS splib07 / ASTER soil spectra shape)")
     # burn scar (fresh): low NIR, SWIR-2 above NIR (NBR < 0), dark visible - approximate published
@@ -205,12 +211,13 @@ def main():
     burn = dict(zip(BANDS, [700, 650, 750, 850, 1000, 1150, 1250, 1300, 1400, 1350, 10, 2100, 1900]))
     add("bare", "burn_scar", burn, {b: 0.15 * v for b, v in burn.items()}, 0,
         "approximate published fresh burn scar (NBR<0: B12 > B8)")
-    # leaf-off deciduous forest: no sample in winter; 30 % leaf-on canopy + 70 % bare soil of March
-    # (branches, litter, understorey) - a linear mixture, the modelling choice is documented.
-    lo_m = {b: 0.3 * leaf_on[0][b] + 0.7 * wc_bs for b, wc_bs in
+    # leaf-off deciduous forest: no sample in winter; 30 % leaf-on canopy (evergreen understorey,
+    # ivy, moss) + 70 % March bare soil darkened to 55 % (branches, trunks and the shadows they
+    # cast on the litter) - a linear mixture, the modelling choice is documented.
+    lo_m = {b: 0.3 * leaf_on[0][b] + 0.7 * 0.55 * wc_bs for b, wc_bs in
             stats(wc["2021-03"], (ndvi(wc["2021-03"]) < 0.2) & ~never_green)[0].items()}
     lo_s = {b: max(0.3 * leaf_on[1][b], 0.1 * lo_m[b]) for b in lo_m}
-    add("trees", "leaf_off", lo_m, lo_s, 0, "mixture 0.3 trees/leaf_on + 0.7 crops/bare_soil (no winter forest sample)")
+    add("trees", "leaf_off", lo_m, lo_s, 0, "mixture 0.3 trees/leaf_on + 0.7 x 0.55 crops/bare_soil (shadowed; no winter forest sample)")
 
     order = {c: i for i, c in enumerate(CLASSES)}
     rows.sort(key=lambda r: (order[r[0]], r[1]))

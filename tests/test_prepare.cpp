@@ -88,8 +88,8 @@ TEST(Prepare, ShardsManifestBalanceAndDisjointSplits) {
   EXPECT_EQ(m["splits"]["train"]["patches"], 108);
   EXPECT_EQ(m["shards"].size(), files.size());
   EXPECT_EQ(m["sources"]["scenes"].size(), 4u);
-  // The synthetic scenes carry SCL (and QA60): SCL, for its cloud shadows, for the whole scene.
-  EXPECT_EQ(m["sources"]["scenes"][0]["cloud_mask"].get<std::string>(), "SCL");
+  // The synthetic scenes are L1C of 2021, as ESA made them: a filled QA60 and no SCL.
+  EXPECT_EQ(m["sources"]["scenes"][0]["cloud_mask"].get<std::string>(), "QA60");
   EXPECT_EQ(m["bands"][12], "B12");
   EXPECT_FALSE(class_histogram_table(s).empty());
 }

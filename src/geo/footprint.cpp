@@ -47,4 +47,21 @@ bool grids_overlap(const Grid& a, const Grid& b) {
          std::min(ba.max_y, bb.max_y) > std::max(ba.min_y, bb.min_y);
 }
 
+LonLat centre_lonlat(const Grid& g) {
+  if (g.crs_wkt.empty()) throw Error("a grid without a CRS has no longitude and latitude");
+  gdal_init();
+  OGRSpatialReference src, wgs84;
+  if (src.importFromWkt(g.crs_wkt.c_str()) != OGRERR_NONE) throw Error("unreadable CRS: " + gdal_take_last_error());
+  wgs84.SetWellKnownGeogCS("WGS84");
+  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&src, &wgs84));
+  if (!ct) throw Error("no transformation from the grid's CRS to WGS 84: " + gdal_take_last_error());
+  const auto& t = g.transform;
+  const double col = 0.5 * static_cast<double>(g.width), row = 0.5 * static_cast<double>(g.height);
+  double x = t[0] + col * t[1] + row * t[2], y = t[3] + col * t[4] + row * t[5];
+  if (!ct->Transform(1, &x, &y)) throw Error("the grid's centre has no longitude and latitude: " + gdal_take_last_error());
+  return {x, y};
+}
+
 }  // namespace strata::geo

@@ -11,6 +11,12 @@ struct Bounds {
 // The grid's extent in its own CRS (all four corners, so rotated grids too).
 Bounds bounds(const Grid& grid);
 
+// Longitude and latitude (WGS 84, degrees) of the grid's centre. Error for a grid without a CRS.
+struct LonLat {
+  double lon = 0, lat = 0;
+};
+LonLat centre_lonlat(const Grid& grid);
+
 // Whether b's extent, reprojected into a's CRS (edges densified), intersects a's extent with a
 // positive area. Grids without a CRS are compared as they are.
 bool grids_overlap(const Grid& a, const Grid& b);

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <exception>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "core/classes.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "geo/footprint.h"
 #include "geo/raster.h"
 #include "pipeline/class_raster.h"
 #include "geo/sentinel2.h"
@@ -82,6 +85,54 @@ nlohmann::json event_json(const geo::synth::Event& e, const SynthScene& scene) {
   return j;
 }
 
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// The metadata a real product carries, under the keys of ESA's SAFE / GDAL's SENTINEL2 driver
+// (and Earth Engine's property names for the angles), so that prepare and predict read a
+// synthetic scene as they read a real one; the atmosphere behind it under STRATA_*.
+std::map<std::string, std::string> product_metadata(const SynthOptions& o, const SynthScene& scene, int d) {
+  const auto& date = scene.dates()[static_cast<size_t>(d)];
+  const auto& atm = scene.atmospheres()[static_cast<size_t>(d)];
+  const bool l2a = o.level == geo::s2::Level::l2a, b04 = geo::synth::baseline_04(date);
+  const std::string offset = b04 ? "-1000" : "0";
+  std::map<std::string, std::string> m = {
+      {"STRATA_SYNTHETIC", "1"},
+      {"STRATA_SEED", std::to_string(o.seed)},
+      {"ACQUISITION_DATE", date.iso()},
+      {"SPACECRAFT_NAME", "Sentinel-2A"},
+      {"PROCESSING_LEVEL", l2a ? "Level-2A" : "Level-1C"},
+      {"PRODUCT_TYPE", l2a ? "S2MSI2A" : "S2MSI1C"},
+      {"PROCESSING_BASELINE", b04 ? "04.00" : "02.09"},
+      {l2a ? "BOA_ADD_OFFSET" : "RADIO_ADD_OFFSET", offset},
+      {"QUANTIFICATION_VALUE", "10000"},
+      {"MEAN_SUN_ZENITH_ANGLE", fixed(atm.sun.zenith_deg, 3)},
+      {"MEAN_SUN_AZIMUTH_ANGLE", fixed(atm.sun.azimuth_deg, 3)},
+      {"MEAN_INCIDENCE_ZENITH_ANGLE", fixed(atm.view_zenith_at(0.5f, 1.0f), 3)},
+      {"MEAN_INCIDENCE_AZIMUTH_ANGLE", fixed(atm.view_azimuth_deg, 3)},
+      {"STRATA_AOT550", fixed(atm.aot550, 4)},
+      {"STRATA_ANGSTROM", fixed(atm.angstrom, 3)},
+      {"STRATA_WATER_VAPOUR_G_CM2", fixed(atm.water_vapour, 3)},
+      {"STRATA_OZONE_ATM_CM", fixed(atm.ozone, 4)}};
+  return m;
+}
+
+nlohmann::json atmosphere_json(const geo::synth::Atmosphere& a) {
+  return {{"aot550", a.aot550},
+          {"angstrom", a.angstrom},
+          {"haze_variation", a.haze_variation},
+          {"water_vapour_g_cm2", a.water_vapour},
+          {"ozone_atm_cm", a.ozone},
+          {"pressure_hpa", a.pressure},
+          {"sun_zenith_deg", a.sun.zenith_deg},
+          {"sun_azimuth_deg", a.sun.azimuth_deg},
+          {"view_zenith_deg", {a.view_zenith_west, a.view_zenith_east}},
+          {"view_azimuth_deg", a.view_azimuth_deg}};
+}
+
 // Renders `strip` as up to `threads` row bands, one per thread, into blocks[i] (blocks do not
 // depend on how the scene is cut, so neither does the output), and returns the strip: blocks[0]
 // when one thread did it all, else `whole`, the bands gathered in order.
@@ -148,25 +199,25 @@ SynthResult run_synth(const SynthOptions& o) {
   config.fire = o.fire;
   config.flood = o.flood;
   config.start = o.start;
+  config.level = o.level;
   config.spectra = geo::synth::SpectraTable::load(o.spectra.empty() ? geo::synth::SpectraTable::default_path() : o.spectra);
-  const SynthScene scene(std::move(config));  // validates start date before touching the disk
-  check_out_dir(o);
-
   SynthResult result;
   const geo::Grid grid = scene_grid(o, result.epsg);
+  config.latitude_deg = geo::centre_lonlat(grid).lat;
+  const SynthScene scene(std::move(config));  // validates start date before touching the disk
+  check_out_dir(o);
+  const bool l2a = o.level == geo::s2::Level::l2a;
   result.pixels = checked_product({o.size, o.size, o.dates});
 
-  std::vector<std::string> band_names;
-  for (const auto& b : geo::s2::all_bands()) band_names.push_back(b.name);
+  const std::vector<std::string> band_names = geo::s2::band_names(o.level);
+  const int file_bands = static_cast<int>(band_names.size());
   geo::WriteOptions s2_opts;
   s2_opts.type = geo::DataType::u16;
   s2_opts.band_descriptions = band_names;
   s2_opts.nodata = 0;
   s2_opts.predictor = 2;
-  // Synthetic DN are on the pre-04.00 scale; saying so (offset 0) lets readers decide without guessing.
-  s2_opts.metadata = {{"STRATA_SYNTHETIC", "1"}, {"STRATA_SEED", std::to_string(o.seed)}, {"BOA_ADD_OFFSET", "0"}};
   geo::WriteOptions qa_opts = s2_opts;
-  qa_opts.band_descriptions = {"QA60", "SCL"};
+  qa_opts.band_descriptions = l2a ? std::vector<std::string>{"QA60", "SCL"} : std::vector<std::string>{"QA60"};
   qa_opts.nodata.reset();
   geo::WriteOptions label_opts = label_raster_options({{"STRATA_SYNTHETIC", "1"}});
   geo::WriteOptions wc_opts = label_opts;
@@ -187,7 +238,7 @@ SynthResult run_synth(const SynthOptions& o) {
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<geo::synth::SynthBlock> blocks(static_cast<size_t>(threads));
   geo::synth::SynthBlock whole;
-  std::vector<uint16_t> qa;
+  std::vector<uint16_t> qa, l2a_bands;
   for (int d = 0; d < o.dates; ++d) {
     const auto& date = scene.dates()[static_cast<size_t>(d)];
     const std::string iso = date.iso();
@@ -195,9 +246,10 @@ SynthResult run_synth(const SynthOptions& o) {
     const std::string qa_path = (fs::path(o.out_dir) / ("S2_" + iso + "_QA.tif")).string();
     const std::string label_path = (fs::path(o.out_dir) / ("labels_" + iso + ".tif")).string();
     const std::string wc_path = (fs::path(o.out_dir) / ("worldcover_" + iso + ".tif")).string();
-    s2_opts.metadata["ACQUISITION_DATE"] = iso;
-    geo::RasterWriter s2(s2_path, grid, geo::synth::kBands, s2_opts);
-    geo::RasterWriter qa_w(qa_path, grid, 2, qa_opts);
+    s2_opts.metadata = product_metadata(o, scene, d);
+    qa_opts.metadata = s2_opts.metadata;
+    geo::RasterWriter s2(s2_path, grid, file_bands, s2_opts);
+    geo::RasterWriter qa_w(qa_path, grid, l2a ? 2 : 1, qa_opts);
     geo::RasterWriter label_w(label_path, grid, 1, label_opts);
     geo::RasterWriter wc_w(wc_path, grid, 1, wc_opts);
     std::array<int64_t, kNumClasses> counts{};
@@ -213,7 +265,13 @@ SynthResult run_synth(const SynthOptions& o) {
       qa.resize(2 * n);
       std::copy(block.qa60.begin(), block.qa60.end(), qa.begin());
       std::copy(block.scl.begin(), block.scl.end(), qa.begin() + static_cast<std::ptrdiff_t>(n));
-      s2.write_all(strip, block.bands.data());
+      if (l2a) {  // the block's B10 plane (always 0 there) is not part of an L2A product
+        l2a_bands.resize(n * static_cast<size_t>(file_bands));
+        const auto b10 = static_cast<std::ptrdiff_t>(10 * n);
+        std::copy(block.bands.begin(), block.bands.begin() + b10, l2a_bands.begin());
+        std::copy(block.bands.begin() + b10 + static_cast<std::ptrdiff_t>(n), block.bands.end(), l2a_bands.begin() + b10);
+      }
+      s2.write_all(strip, l2a ? l2a_bands.data() : block.bands.data());
       qa_w.write_all(strip, qa.data());
       label_w.write_all(strip, block.label.data());
       wc_w.write_all(strip, block.worldcover.data());
@@ -253,6 +311,7 @@ SynthResult run_synth(const SynthOptions& o) {
                           {"opaque_cloud_fraction", share(opaque)},
                           {"cirrus_fraction", share(cirrus)},
                           {"cloud_shadow_fraction", share(shadow)},
+                          {"atmosphere", atmosphere_json(scene.atmospheres()[static_cast<size_t>(d)])},
                           {"class_fractions", fractions}});
     log::info("synth: ", iso, " written (", d + 1, "/", o.dates, ")");
   }
@@ -271,6 +330,8 @@ SynthResult run_synth(const SynthOptions& o) {
       {"epsg", result.epsg},
       {"geotransform", grid.transform},
       {"start", o.start},
+      {"level", l2a ? "L2A" : "L1C"},
+      {"latitude", scene.config().latitude_deg},
       {"spectra", fs::path(scene.config().spectra.path()).filename()},
       {"bands", band_names},
       {"classes", class_names()},

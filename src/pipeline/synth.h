@@ -3,8 +3,11 @@
 // strips so that a full 10980 x 10980 tile never sits in memory.
 //
 // Per date D (YYYY-MM-DD), in out_dir:
-//   S2_D.tif          13 bands B1..B12, uint16 DN, nodata 0, UTM at 10 m, DEFLATE
-//   S2_D_QA.tif       2 bands uint16: QA60 (bit 10 opaque, bit 11 cirrus), SCL-like classes
+//   S2_D.tif          L1C: 13 bands B1..B12 (top of atmosphere); L2A: 12, no B10 (surface);
+//                     uint16 DN (+1000 from baseline 04.00), nodata 0, UTM at 10 m, DEFLATE,
+//                     with the product's metadata (level, baseline, offset, sun and view angles)
+//   S2_D_QA.tif       L1C: QA60 (bit 10 opaque, bit 11 cirrus; empty from 2022-01-25);
+//                     L2A: QA60 and SCL
 //   labels_D.tif      uint8 Dynamic World class 0..8, nodata 255, Dynamic World palette
 //   worldcover_D.tif  uint8 ESA WorldCover codes, nodata 0, WorldCover palette
 // and synth.json: seed, size, CRS, dates, events (dates, pixel bounding boxes), class fractions.
@@ -12,6 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "geo/sentinel2.h"
 
 namespace strata::pipeline {
 
@@ -22,6 +27,7 @@ struct SynthOptions {
   uint64_t seed = 42;
   bool fire = true, flood = true;
   std::string start = "2021-01-15";
+  geo::s2::Level level = geo::s2::Level::l1c;
   int epsg = 0;               // 0: a UTM zone 29N..35N chosen from the seed
   bool overwrite = false;     // else a non-empty out_dir is refused
   std::string spectra;        // spectra table; "" = the repository's data/spectra/s2_class_spectra.csv

@@ -1,6 +1,7 @@
 #include "geo/synth/synth_scene.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "core/checked.h"
@@ -19,9 +20,28 @@ constexpr float kCloudDN[kBands] = {6900, 6800, 6700, 6800, 6900, 7000, 7000, 71
 // What a cirrus layer of opacity 1 adds: some brightness everywhere, most in B10 (ice crystals
 // are high, above the water vapour that darkens 1375 nm for surface light).
 constexpr float kCirrusDN[kBands] = {900, 850, 800, 780, 780, 780, 780, 760, 760, 250, 1100, 600, 350};
-constexpr float kShadowDarkening = 0.6f;  // direct sunlight blocked; diffuse skylight remains
+// Cirrus ice is high, above the water vapour: it dims what lies below a little.
+constexpr float kCirrusDimming = 0.25f;
+// How much a pixel differs from its field or stand (the per-pixel share of within-class
+// variation; the per-field share is 0.6): crowns and gaps make a forest, roofs and streets a town
+// rough at 10 m, while a crop field, a meadow or a lake is smooth within itself.
+constexpr float kPixelTexture[kClasses] = {0.3f, 0.8f, 0.5f, 0.6f, 0.5f, 0.7f, 1.0f, 0.6f, 0.4f};
+// The fine texture: 2-octave value noise on a 5-pixel lattice (roofs and streets: 1.5 pixels),
+// scaled to about unit variance.
+constexpr float kFineTextureScale = 5.0f, kRoofTextureScale = 1.5f, kFineTextureNorm = 7.0f;
+// Relief of the landscape's elevation (0..1): valleys to summits, metres.
+constexpr float kReliefM = 800.0f;
 
-enum Stream : uint64_t { sArea = 11, sPixel, sBand, sSensor };
+enum Stream : uint64_t { sArea = 11, sPixel, sBand, sSensor, sRetrieval };
+
+// What an atmospheric correction (Sen2Cor) retrieves: the aerosol optical depth to about 0.03 +
+// 20 %, water vapour to about 8 % (Main-Knorn et al. 2017 report figures of this order).
+Atmosphere retrieved_atmosphere(const Atmosphere& truth, uint64_t seed) {
+  Atmosphere r = truth;
+  r.aot550 = std::max(0.01f, truth.aot550 * std::exp(0.2f * gauss(hash(seed, 1))) + 0.015f * gauss(hash(seed, 2)));
+  r.water_vapour = truth.water_vapour * (1.0f + 0.08f * gauss(hash(seed, 3)));
+  return r;
+}
 
 int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -29,6 +49,20 @@ int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) 
 bool same_surface(const SynthBlock::Scratch& s, size_t p, size_t q) {
   return s.surf[p].label == s.surf[q].label && s.surf[p].a == s.surf[q].a && s.surf[p].b == s.surf[q].b &&
          s.surf[p].t == s.surf[q].t && s.cells[p].patch == s.cells[q].patch;
+}
+
+// The terrain's lighting averaged over the 60 m pixel at (x0, y0) (inside `a`; `light` indexes `h`):
+// what an atmospheric correction's DEM (Sen2Cor: 20-60 m) corrects.
+TerrainLight mean_light(const Window& a, const Window& h, int64_t x0, int64_t y0, const std::vector<TerrainLight>& light) {
+  TerrainLight m{0.0f, 0.0f};
+  for (int64_t y = y0; y < y0 + kCoarse; ++y)
+    for (int64_t x = x0; x < x0 + kCoarse; ++x) {
+      const TerrainLight& l = light[static_cast<size_t>((y - a.y + 1) * h.width + (x - a.x + 1))];
+      m.direct += l.direct;
+      m.sky += l.sky;
+    }
+  constexpr float kInv = 1.0f / static_cast<float>(kCoarse * kCoarse);
+  return {m.direct * kInv, m.sky * kInv};
 }
 
 bool vegetated_scl(const Surface& s) {
@@ -59,7 +93,16 @@ SynthScene::SynthScene(SynthConfig config)
   checked_product({config_.size, config_.size, kBands});
   dates_ = spread_over_year(parse_date(config_.start), config_.dates);
   skies_ = make_skies(seed_, dates_, config_.size);
-  for (const auto& d : dates_) snow_lines_.push_back(snow_line(d.doy));
+  for (const auto& d : dates_) {
+    snow_lines_.push_back(snow_line(d.doy));
+    atmospheres_.push_back(make_atmosphere(seed_, d, config_.latitude_deg));
+    retrieved_.push_back(retrieved_atmosphere(atmospheres_.back(), hash(seed_, sRetrieval, static_cast<uint64_t>(d.day))));
+    suns_.push_back(sun_vector(atmospheres_.back().sun));
+    const Atmosphere& a = atmospheres_.back();
+    const AtmosphereTerms mean = atmosphere_terms(a, a.aot550, a.view_zenith_at(0.5f, 1.0f));
+    auto& share = direct_share_.emplace_back();
+    for (int b = 0; b < kBands; ++b) share[static_cast<size_t>(b)] = mean[static_cast<size_t>(b)].direct;
+  }
   // Native resolution of each band, and which sensor-noise hash and deviate it draws: hash 0 for
   // the 10 m bands, 1-2 for the six 20 m bands, 3 for the 60 m bands.
   int used[4] = {0, 0, 0, 0};
@@ -145,11 +188,20 @@ void SynthScene::ground_spectra(const Window& h, int date, SynthBlock::Scratch& 
   auto& changed = scratch.changed;
   auto& spec = scratch.spec;
   cells.resize(hn);
+  scratch.light.resize(hn);
   surf.resize(hn);
   changed.resize(hn);
   spec.resize(hn * kBands);
   land_.fill(h, cells.data());
   const uint64_t area_seed = hash(seed_, sArea), pixel_seed = hash(seed_, sPixel), band_seed = hash(seed_, sBand);
+  const SunVector& sun = suns_[static_cast<size_t>(date)];
+  const auto& share = direct_share_[static_cast<size_t>(date)];
+  // The elevation's gradient by central differences (beyond h's rim from the landscape itself, so
+  // that a pixel does not depend on the window), metres per metre.
+  auto elevation = [&](int64_t x, int64_t y) {
+    if (x < 0 || y < 0 || x >= h.width || y >= h.height) return land_.at(h.x + x, h.y + y).elevation;
+    return cells[static_cast<size_t>(y * h.width + x)].elevation;
+  };
   for (int64_t y = 0; y < h.height; ++y) {
     for (int64_t x = 0; x < h.width; ++x) {
       const auto i = static_cast<size_t>(y * h.width + x);
@@ -159,11 +211,15 @@ void SynthScene::ground_spectra(const Window& h, int date, SynthBlock::Scratch& 
       surf[i] = s;
       changed[i] = ch;
       // Within-class variation that persists from date to date: a per-field (or smooth, outside
-      // fields) component, a per-pixel brightness and a small per-band part (real texture is
-      // mostly brightness, not colour speckle), mixed to about unit variance.
+      // fields) component, a fine texture and a small per-band part (real texture is mostly
+      // brightness, not colour speckle). The fine texture is spatially correlated over a few
+      // pixels, as crowns, furrows and roofs are: independent per-pixel noise of the same size
+      // reads as no real surface (Dynamic World's model calls it trees or shrub).
       const float g_area = c.parcel ? gauss(hash(area_seed, c.patch)) : std::clamp(c.texture, -2.0f, 2.0f);
+      const float gx = static_cast<float>(h.x + x), gy = static_cast<float>(h.y + y);
+      const float scale = s.label == kBuilt ? kRoofTextureScale : kFineTextureScale;
+      const float g_pix = std::clamp((fbm(pixel_seed, gx / scale, gy / scale, 2) - 0.5f) * kFineTextureNorm, -2.5f, 2.5f);
       const uint64_t hp = hash_xy(pixel_seed, h.x + x, h.y + y);
-      const float g_pix = gauss(hp);
       const uint64_t hb = hash(band_seed, hp);
       const uint64_t hband[3] = {mix64(hb), mix64(hb + 1), mix64(hb + 2)};  // 5 deviates each
       const auto& ma = spectra_.mean[s.a];
@@ -173,10 +229,24 @@ void SynthScene::ground_spectra(const Window& h, int date, SynthBlock::Scratch& 
       float* v = &spec[i * kBands];
       float g_band[kBands];  // table lookups first, so that the arithmetic below vectorises
       for (int b = 0; b < kBands; ++b) g_band[b] = normal_(hband[b / 5], b % 5);
-      const float shared = 0.6f * g_area + 0.7f * g_pix, t = s.t;
+      const float shared = 0.6f * g_area + kPixelTexture[s.label] * g_pix, t = s.t;
+      TerrainLight light;  // water lies flat
+      if (s.label != kWater) {
+        const float dx = (elevation(x + 1, y) - elevation(x - 1, y)) * (kReliefM / 20.0f);
+        const float dy = (elevation(x, y - 1) - elevation(x, y + 1)) * (kReliefM / 20.0f);  // rows run south
+        light = terrain_light(dx, dy, sun);
+      }
+      scratch.light[i] = light;
       for (size_t b = 0; b < static_cast<size_t>(kBands); ++b) {
-        const float z = std::clamp(shared + 0.3f * g_band[b], -2.0f, 2.0f);
-        v[b] = ma[b] + (mb[b] - ma[b]) * t + (sa[b] + (sb[b] - sa[b]) * t) * z;
+        const float z = std::clamp(shared + 0.05f * g_band[b], -2.0f, 2.0f);
+        const float lit = light.sky + (light.direct - light.sky) * share[b];
+        v[b] = (ma[b] + (mb[b] - ma[b]) * t + (sa[b] + (sb[b] - sa[b]) * t) * z) * lit;
+      }
+      if (s.label == kFloodedVeg) {
+        // A marsh is a mosaic of stands and open water a few pixels across.
+        const float open = std::clamp(0.3f + 0.25f * g_pix, 0.0f, 0.8f);
+        const auto& water = spectra_.mean[kWaterClear];
+        for (size_t b = 0; b < static_cast<size_t>(kBands); ++b) v[b] += (water[b] - v[b]) * open;
       }
     }
   }
@@ -251,10 +321,15 @@ void SynthScene::resample_native(const Window& a, const Window& h, SynthBlock::S
     }
 }
 
-// What the sensor records over the strip `w`: shadow, cirrus, cloud, sensor noise, nodata;
-// and the label, QA and truth layers.
+// What the sensor records over the strip `w`: cloud shadow on the ground, the atmosphere (with
+// the surroundings' adjacency), cirrus and cloud on top, sensor noise, and for L2A the
+// atmospheric and terrain correction; the DN with the baseline's offset; the label, QA and truth layers.
 void SynthScene::observe(const Window& w, const Window& a, const Window& h, int date, SynthBlock& out) const {
   const Sky& sky = skies_[static_cast<size_t>(date)];
+  const auto ud = static_cast<size_t>(date);
+  const bool l2a = config_.level == s2::Level::l2a;
+  const float offset = baseline_04(dates_[ud]) ? static_cast<float>(s2::kBaselineOffset) : 0.0f;
+  const bool qa60_filled = offset == 0.0f;  // ESA left QA60 empty from baseline 04.00
   const int64_t n = out.window.pixels();
   const int64_t row0 = w.y - out.window.y;  // first row of the strip inside out.window
   auto& scratch = out.scratch;
@@ -263,6 +338,23 @@ void SynthScene::observe(const Window& w, const Window& a, const Window& h, int 
   const auto& interior = scratch.interior;
   SkyLayers& layers = scratch.sky;
   sky_layers(sky, w, layers);
+  OpticsInputs optics_in;
+  optics_in.truth = &atmospheres_[ud];
+  optics_in.retrieved = l2a ? &retrieved_[ud] : nullptr;
+  optics_in.scene_size = config_.size;
+  optics_in.ground = [&](int64_t x, int64_t y, float* dn) {
+    bool changed = false;
+    const Surface s = surface_at(x, y, land_.at(x, y), date, changed);
+    const auto& ma = spectra_.mean[s.a];
+    const auto& mb = spectra_.mean[s.b];
+    for (size_t b = 0; b < static_cast<size_t>(kBands); ++b) dn[b] = ma[b] + (mb[b] - ma[b]) * s.t;
+  };
+  // The atmosphere and the terrain correction act per 60 m pixel, so that the 20 m and 60 m bands
+  // stay one value over their native pixels (the terms vary over kilometres).
+  scratch.optics.build(a, optics_in);
+  float optics[kOpticsTerms * kBands];
+  int64_t cell_x = INT64_MIN, cell_y = INT64_MIN;
+  TerrainLight cell_light;
   const uint64_t sensor_seed = hash(seed_, sSensor, static_cast<uint64_t>(date));
   for (int64_t y = 0; y < w.height; ++y) {
     for (int64_t x = 0; x < w.width; ++x) {
@@ -274,6 +366,12 @@ void SynthScene::observe(const Window& w, const Window& a, const Window& h, int 
       const auto i = static_cast<size_t>((gy - a.y + 1) * h.width + (gx - a.x + 1));
       const float* v = &mixed[k * kBands];
       const float cloud = layers.cloud[so], cirrus = layers.cirrus[so], shadow = layers.shadow[so];
+      if (floordiv(gx, kCoarse) != cell_x || floordiv(gy, kCoarse) != cell_y) {
+        cell_x = floordiv(gx, kCoarse);
+        cell_y = floordiv(gy, kCoarse);
+        scratch.optics.at(cell_x * kCoarse, cell_y * kCoarse, optics);
+        if (l2a) cell_light = mean_light(a, h, cell_x * kCoarse, cell_y * kCoarse, scratch.light);
+      }
       // Sensor noise is drawn per native pixel: 20 m and 60 m bands share it over their pixel.
       const uint64_t h10 = hash_xy(sensor_seed, gx, gy);
       const uint64_t h20 = hash_xy(sensor_seed + 1, floordiv(gx, 2), floordiv(gy, 2));
@@ -281,21 +379,36 @@ void SynthScene::observe(const Window& w, const Window& a, const Window& h, int 
       const uint64_t noise[4] = {mix64(h10), mix64(h20), mix64(h20 + 1), mix64(h60)};
       for (int b = 0; b < kBands; ++b) {
         const auto ub = static_cast<size_t>(b);
-        float d = v[b] * (1.0f - kShadowDarkening * shadow) + cirrus * kCirrusDN[b];
+        const BandTerms t = OpticsField::truth(optics, b);
+        // A cloud's shadow takes the direct sunlight away; the skylight remains.
+        float d = to_toa(t, v[b] * (1.0f - shadow * t.direct), optics[kEnv * kBands + b]);
+        d = d * (1.0f - kCirrusDimming * cirrus) + cirrus * kCirrusDN[b];
         d = d * (1.0f - cloud) + cloud * kCloudDN[b];
-        d += normal_(noise[noise_source_[ub]], noise_slot_[ub]) * (8.0f + 0.01f * d);
-        out.bands[ub * static_cast<size_t>(n) + o] = static_cast<uint16_t>(std::clamp(d, 1.0f, 65535.0f) + 0.5f);
+        d += normal_(noise[noise_source_[ub]], noise_slot_[ub]) * (3.0f + 0.003f * d);
+        if (l2a) {
+          if (b == 10) continue;  // L2A has no B10
+          const float lit = cell_light.sky + (cell_light.direct - cell_light.sky) * t.direct;
+          d = to_surface(OpticsField::retrieved(optics, b), d, optics[kEnv * kBands + b]) / std::max(lit, 0.05f);
+        }
+        out.bands[ub * static_cast<size_t>(n) + o] = static_cast<uint16_t>(std::clamp(d + offset, 1.0f, 65535.0f) + 0.5f);
       }
       const Surface& s = surf[i];
       out.label[o] = s.label;
       out.worldcover[o] = kWorldCoverCode[s.label];
       out.scl[o] = scl_of(s, cloud, cirrus, shadow);
-      if (cloud >= 0.5f) out.qa60[o] = kQaOpaque;
-      else if (cirrus >= 0.2f) out.qa60[o] = kQaCirrus;
+      if (qa60_filled) {
+        if (cloud >= 0.5f) out.qa60[o] = kQaOpaque;
+        else if (cirrus >= 0.2f) out.qa60[o] = kQaCirrus;
+      }
       const bool clear = cloud == 0.0f && cirrus == 0.0f && shadow == 0.0f;
       if (interior[k] && clear) out.endmember[o] = s.pure();
     }
   }
+}
+
+bool baseline_04(const Date& date) {
+  static const int64_t first = parse_date("2022-01-25").day;
+  return date.day >= first;
 }
 
 }  // namespace strata::geo::synth

@@ -10,11 +10,14 @@
 #include <vector>
 
 #include "geo/grid.h"
+#include "geo/sentinel2.h"
+#include "geo/synth/atmosphere.h"
 #include "geo/synth/calendar.h"
 #include "geo/synth/endmembers.h"
 #include "geo/synth/events.h"
 #include "geo/synth/landscape.h"
 #include "geo/synth/noise.h"
+#include "geo/synth/optics_field.h"
 #include "geo/synth/phenology.h"
 #include "geo/synth/sky.h"
 #include "geo/synth/spectra_table.h"
@@ -27,8 +30,15 @@ struct SynthConfig {
   uint64_t seed = 42;
   bool fire = true, flood = true;
   std::string start = "2021-01-15";
+  // L1C: the surface seen through the atmosphere (top-of-atmosphere reflectance); L2A: the
+  // surface reflectance an atmospheric correction retrieves from it (B10 is left at 0).
+  s2::Level level = s2::Level::l1c;
+  double latitude_deg = 47.0;    // the sun's height through the year
   SpectraTable spectra;          // SpectraTable::load(...)
 };
+
+// Processing baseline 04.00 (from 25 January 2022): DN carry a +1000 offset and QA60 is empty.
+bool baseline_04(const Date& date);
 
 // SCL-like scene classes (a subset of Sen2Cor's codes).
 enum Scl : uint8_t {
@@ -52,11 +62,13 @@ struct SynthBlock {
   // Working memory of render(), kept here so that streaming many blocks does not reallocate.
   struct Scratch {
     std::vector<LandCell> cells;
+    std::vector<TerrainLight> light;
     std::vector<Surface> surf;
     std::vector<uint8_t> changed;
     std::vector<float> spec, mixed;
     std::vector<uint8_t> interior;
     SkyLayers sky;
+    OpticsField optics;
   } scratch;
 };
 
@@ -70,6 +82,9 @@ class SynthScene {
   const std::vector<Sky>& skies() const { return skies_; }
   const Event& fire() const { return fire_; }
   const Event& flood() const { return flood_; }
+  // Per date: the atmosphere, and the one an atmospheric correction retrieves from it (L2A).
+  const std::vector<Atmosphere>& atmospheres() const { return atmospheres_; }
+  const std::vector<Atmosphere>& retrieved_atmospheres() const { return retrieved_; }
   const EndmemberSpectra& spectra() const { return spectra_; }
   const Landscape& landscape() const { return land_; }
 
@@ -97,6 +112,9 @@ class SynthScene {
   EndmemberSpectra spectra_;
   Event fire_, flood_;
   std::vector<float> snow_lines_;  // per date
+  std::vector<Atmosphere> atmospheres_, retrieved_;  // per date
+  std::vector<SunVector> suns_;                      // per date
+  std::vector<std::array<float, kBands>> direct_share_;  // per date, at the scene's mean haze
   std::array<int64_t, kBands> band_factor_{};   // native pixel / 10 m: 1, 2 or 6
   std::array<uint8_t, kBands> noise_source_{}, noise_slot_{};
   NormalTable normal_;
