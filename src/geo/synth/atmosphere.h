@@ -62,16 +62,25 @@ struct BandTerms {
 using AtmosphereTerms = std::array<BandTerms, kBands>;
 AtmosphereTerms atmosphere_terms(const Atmosphere& atm, float aot550, float view_zenith_deg);
 
-// Surface DN (with the surroundings' DN) -> top-of-atmosphere DN.
-inline float to_toa(const BandTerms& t, float rho, float rho_env) {
-  return t.gas * (t.path + (t.gain_dir * rho + t.gain_dif * rho_env) / (1.0f - t.sph * rho_env));
+// For given surroundings both directions are straight lines, which is how the generator applies
+// them (once per 60 m pixel and band, then a multiply-add per pixel).
+struct Line {
+  float offset = 0, gain = 1;
+  float operator()(float x) const { return offset + gain * x; }
+};
+// Surface DN -> top-of-atmosphere DN, with the surroundings' DN.
+inline Line toa_line(const BandTerms& t, float rho_env) {
+  const float k = 1.0f / (1.0f - t.sph * rho_env);
+  return {t.gas * (t.path + t.gain_dif * rho_env * k), t.gas * t.gain_dir * k};
 }
 // Top-of-atmosphere DN -> surface DN, as an atmospheric correction does it with the terms it
-// retrieved and its estimate of the surroundings (Sen2Cor's adjacency correction): to_toa solved
-// for rho.
-inline float to_surface(const BandTerms& t, float toa, float rho_env) {
-  return ((toa / t.gas - t.path) * (1.0f - t.sph * rho_env) - t.gain_dif * rho_env) / t.gain_dir;
+// retrieved and its estimate of the surroundings (Sen2Cor's adjacency correction).
+inline Line surface_line(const BandTerms& t, float rho_env) {
+  const float k = 1.0f - t.sph * rho_env;
+  return {-(t.path * k + t.gain_dif * rho_env) / t.gain_dir, k / (t.gas * t.gain_dir)};
 }
+inline float to_toa(const BandTerms& t, float rho, float rho_env) { return toa_line(t, rho_env)(rho); }
+inline float to_surface(const BandTerms& t, float toa, float rho_env) { return surface_line(t, rho_env)(toa); }
 
 // Terrain: how a slope lights a pixel, from the elevation's gradient (dz/d east, dz/d north) and
 // the unit vector towards the sun (east, north, up): direct sunlight by cos(incidence) /

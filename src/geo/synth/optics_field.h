@@ -12,11 +12,11 @@
 
 namespace strata::geo::synth {
 
-constexpr int64_t kOpticsCell = 32;
+constexpr int64_t kOpticsCell = 64;
 
 // One band's interpolated terms at a pixel.
 enum OpticsTerm : int {
-  kEnv,       // surroundings' surface DN, a ~600 m weighted mean
+  kEnv,       // surroundings' surface DN, a ~1 km weighted mean
   kGas, kPath, kGainDir, kGainDif, kSph, kDirect,  // the true atmosphere's BandTerms
   kRetGas, kRetPath, kRetGainDir, kRetGainDif, kRetSph,  // the one an atmospheric correction retrieves
   kOpticsTerms

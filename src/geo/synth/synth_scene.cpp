@@ -192,15 +192,18 @@ void SynthScene::ground_spectra(const Window& h, int date, SynthBlock::Scratch& 
   surf.resize(hn);
   changed.resize(hn);
   spec.resize(hn * kBands);
-  land_.fill(h, cells.data());
+  const Window wide{h.x - 1, h.y - 1, h.width + 2, h.height + 2};
+  scratch.wide.resize(static_cast<size_t>(wide.pixels()));
+  land_.fill(wide, scratch.wide.data());
+  for (int64_t y = 0; y < h.height; ++y)
+    std::copy_n(scratch.wide.begin() + (y + 1) * wide.width + 1, h.width, cells.begin() + y * h.width);
   const uint64_t area_seed = hash(seed_, sArea), pixel_seed = hash(seed_, sPixel), band_seed = hash(seed_, sBand);
   const SunVector& sun = suns_[static_cast<size_t>(date)];
   const auto& share = direct_share_[static_cast<size_t>(date)];
-  // The elevation's gradient by central differences (beyond h's rim from the landscape itself, so
-  // that a pixel does not depend on the window), metres per metre.
+  // The elevation's gradient by central differences, metres per metre, from the landscape over h
+  // and one more pixel around it, so that a pixel does not depend on the window.
   auto elevation = [&](int64_t x, int64_t y) {
-    if (x < 0 || y < 0 || x >= h.width || y >= h.height) return land_.at(h.x + x, h.y + y).elevation;
-    return cells[static_cast<size_t>(y * h.width + x)].elevation;
+    return scratch.wide[static_cast<size_t>((y + 1) * (h.width + 2) + (x + 1))].elevation;
   };
   for (int64_t y = 0; y < h.height; ++y) {
     for (int64_t x = 0; x < h.width; ++x) {
@@ -354,7 +357,8 @@ void SynthScene::observe(const Window& w, const Window& a, const Window& h, int 
   scratch.optics.build(a, optics_in);
   float optics[kOpticsTerms * kBands];
   int64_t cell_x = INT64_MIN, cell_y = INT64_MIN;
-  TerrainLight cell_light;
+  std::array<Line, kBands> toa, surface;  // of the current 60 m pixel
+  std::array<float, kBands> direct{};
   const uint64_t sensor_seed = hash(seed_, sSensor, static_cast<uint64_t>(date));
   for (int64_t y = 0; y < w.height; ++y) {
     for (int64_t x = 0; x < w.width; ++x) {
@@ -370,7 +374,19 @@ void SynthScene::observe(const Window& w, const Window& a, const Window& h, int 
         cell_x = floordiv(gx, kCoarse);
         cell_y = floordiv(gy, kCoarse);
         scratch.optics.at(cell_x * kCoarse, cell_y * kCoarse, optics);
-        if (l2a) cell_light = mean_light(a, h, cell_x * kCoarse, cell_y * kCoarse, scratch.light);
+        const TerrainLight lit = l2a ? mean_light(a, h, cell_x * kCoarse, cell_y * kCoarse, scratch.light) : TerrainLight{};
+        for (int b = 0; b < kBands; ++b) {
+          const auto ub = static_cast<size_t>(b);
+          const BandTerms t = OpticsField::truth(optics, b);
+          const float env = optics[kEnv * kBands + b];
+          toa[ub] = toa_line(t, env);
+          direct[ub] = t.direct;
+          if (!l2a) continue;
+          // ... and the terrain correction with the DEM lighting of this 60 m pixel.
+          const float f = 1.0f / std::max(lit.sky + (lit.direct - lit.sky) * t.direct, 0.05f);
+          const Line s = surface_line(OpticsField::retrieved(optics, b), env);
+          surface[ub] = {s.offset * f, s.gain * f};
+        }
       }
       // Sensor noise is drawn per native pixel: 20 m and 60 m bands share it over their pixel.
       const uint64_t h10 = hash_xy(sensor_seed, gx, gy);
@@ -379,16 +395,14 @@ void SynthScene::observe(const Window& w, const Window& a, const Window& h, int 
       const uint64_t noise[4] = {mix64(h10), mix64(h20), mix64(h20 + 1), mix64(h60)};
       for (int b = 0; b < kBands; ++b) {
         const auto ub = static_cast<size_t>(b);
-        const BandTerms t = OpticsField::truth(optics, b);
         // A cloud's shadow takes the direct sunlight away; the skylight remains.
-        float d = to_toa(t, v[b] * (1.0f - shadow * t.direct), optics[kEnv * kBands + b]);
+        float d = toa[ub](v[b] * (1.0f - shadow * direct[ub]));
         d = d * (1.0f - kCirrusDimming * cirrus) + cirrus * kCirrusDN[b];
         d = d * (1.0f - cloud) + cloud * kCloudDN[b];
         d += normal_(noise[noise_source_[ub]], noise_slot_[ub]) * (3.0f + 0.003f * d);
         if (l2a) {
           if (b == 10) continue;  // L2A has no B10
-          const float lit = cell_light.sky + (cell_light.direct - cell_light.sky) * t.direct;
-          d = to_surface(OpticsField::retrieved(optics, b), d, optics[kEnv * kBands + b]) / std::max(lit, 0.05f);
+          d = surface[ub](d);
         }
         out.bands[ub * static_cast<size_t>(n) + o] = static_cast<uint16_t>(std::clamp(d + offset, 1.0f, 65535.0f) + 0.5f);
       }

@@ -62,6 +62,7 @@ struct SynthBlock {
   // Working memory of render(), kept here so that streaming many blocks does not reallocate.
   struct Scratch {
     std::vector<LandCell> cells;
+    std::vector<LandCell> wide;  // cells one pixel beyond them all round (terrain gradients)
     std::vector<TerrainLight> light;
     std::vector<Surface> surf;
     std::vector<uint8_t> changed;
