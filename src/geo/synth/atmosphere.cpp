@@ -122,14 +122,16 @@ AtmosphereTerms atmosphere_terms(const Atmosphere& atm, float aot550, float view
     const double tau_eff = 0.5 * tau_r + tau_a * (1.0 - w * 0.5 * (1.0 + g));
     const double tau = tau_r + tau_a;
     BandTerms& t = terms[static_cast<size_t>(b)];
-    t.path = static_cast<float>(1e4 * path);
+
     const double down = std::exp(-tau_eff / mu_s), up_dir = std::exp(-tau / mu_v);
     t.direct = static_cast<float>(std::exp(-tau / mu_s) / down);
     t.gain_dir = static_cast<float>(down * up_dir);
     t.gain_dif = static_cast<float>(down * (std::exp(-tau_eff / mu_v) - up_dir));
     t.sph = static_cast<float>(1e-4 * (0.92 * tau_r * std::exp(-tau_r) + w * tau_a * 0.5 * (1.0 - g)));
-    const double wv = o.wv_a > 0 ? o.wv_a * std::pow(air_mass * atm.water_vapour, o.wv_n) : 0.0;
-    t.gas = static_cast<float>(std::exp(-air_mass * (o.ozone_k * atm.ozone + o.mixed_gas_tau) - wv));
+    auto vapour = [&](double u) { return o.wv_a > 0 ? o.wv_a * std::pow(air_mass * u, o.wv_n) : 0.0; };
+    const double other = air_mass * (o.ozone_k * atm.ozone + o.mixed_gas_tau);
+    t.gas = static_cast<float>(std::exp(-other - vapour(atm.water_vapour)));
+    t.path = static_cast<float>(1e4 * path * std::exp(-other - vapour(0.25 * atm.water_vapour)));
   }
   return terms;
 }

@@ -4,10 +4,12 @@
 // and back. A compact model of the kind of SMAC (Rahman & Dedieu 1994) and 6S (Vermote et al.
 // 1997), per band at its central wavelength:
 //
-//   rho_toa = Tg * (rho_path + T_down * (t_up_dir * rho + t_up_dif * rho_env) / (1 - S * rho_env))
+//   rho_toa = rho_path + Tg * T_down * (t_up_dir * rho + t_up_dif * rho_env) / (1 - S * rho_env)
 //
 // Tg: gas transmittance (ozone, water vapour, well-mixed gases) along sun and view paths;
-// rho_path: Rayleigh + aerosol path reflectance (single scattering); T_down, t_up: total down and
+// rho_path: Rayleigh + aerosol path reflectance (single scattering), itself dimmed by the gases
+// above where it scatters (a quarter of the water vapour: the air's scale height is 8 km, the
+// vapour's 2 km; this is what B10 sees over a clear surface); T_down, t_up: total down and
 // direct/diffuse up transmittances; S: spherical albedo; rho_env: the surroundings' reflectance
 // (adjacency effect). docs/synth.md gives the formulae and their sources.
 #include <array>
@@ -53,7 +55,7 @@ Atmosphere make_atmosphere(uint64_t seed, const Date& date, double latitude_deg)
 // The per-band coefficients of the equation above, for one aerosol optical depth and view zenith.
 struct BandTerms {
   float gas = 1;       // Tg
-  float path = 0;      // rho_path, in DN (reflectance x 10000)
+  float path = 0;      // rho_path with its gas transmittance, in DN (reflectance x 10000)
   float gain_dir = 1;  // T_down * t_up_dir
   float gain_dif = 0;  // T_down * t_up_dif
   float sph = 0;       // S, per DN
@@ -71,13 +73,13 @@ struct Line {
 // Surface DN -> top-of-atmosphere DN, with the surroundings' DN.
 inline Line toa_line(const BandTerms& t, float rho_env) {
   const float k = 1.0f / (1.0f - t.sph * rho_env);
-  return {t.gas * (t.path + t.gain_dif * rho_env * k), t.gas * t.gain_dir * k};
+  return {t.path + t.gas * t.gain_dif * rho_env * k, t.gas * t.gain_dir * k};
 }
 // Top-of-atmosphere DN -> surface DN, as an atmospheric correction does it with the terms it
 // retrieved and its estimate of the surroundings (Sen2Cor's adjacency correction).
 inline Line surface_line(const BandTerms& t, float rho_env) {
   const float k = 1.0f - t.sph * rho_env;
-  return {-(t.path * k + t.gain_dif * rho_env) / t.gain_dir, k / (t.gas * t.gain_dir)};
+  return {-(t.path / t.gas * k + t.gain_dif * rho_env) / t.gain_dir, k / (t.gas * t.gain_dir)};
 }
 inline float to_toa(const BandTerms& t, float rho, float rho_env) { return toa_line(t, rho_env)(rho); }
 inline float to_surface(const BandTerms& t, float toa, float rho_env) { return surface_line(t, rho_env)(toa); }
