@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -144,6 +145,62 @@ TEST(Loader, AugmentationIsASymmetryOfTheSquareAppliedToInputsAndLabels) {
   auto v = base;
   augment_square(v.data(), 1, 3, 0);
   EXPECT_EQ(v, base);
+}
+
+TEST(Loader, RadiometricAugmentationIsSeededKeepsNoDataAndHazesTheBlueMost) {
+  constexpr int64_t kPlane = 4096;
+  std::vector<uint16_t> base(2 * kPlane, 1000);
+  base[7] = 0;  // no data
+  RadiometricAugment a;
+  std::vector<uint16_t> v = base;
+  augment_radiometry(v.data(), 2, kPlane, a, 1);
+  EXPECT_EQ(v, base) << "off unless enabled";
+  a.enabled = true;
+  a.haze_weight = {1.0f, 0.1f};
+  double blue = 0, red = 0;
+  std::set<std::vector<uint16_t>> seen;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    v = base;
+    augment_radiometry(v.data(), 2, kPlane, a, seed);
+    std::vector<uint16_t> again = base;
+    augment_radiometry(again.data(), 2, kPlane, a, seed);
+    ASSERT_EQ(v, again) << "a function of its seed";
+    ASSERT_EQ(v[7], 0) << "no data stays no data";
+    seen.insert(v);
+    double m0 = 0, m1 = 0;
+    for (int64_t i = 8; i < kPlane; ++i) m0 += v[static_cast<size_t>(i)], m1 += v[static_cast<size_t>(kPlane + i)];
+    m0 /= kPlane - 8;
+    m1 /= kPlane - 8;
+    // gain within 4 sigma, haze within its range, noise averaged out
+    EXPECT_GT(m0, 1000 * std::exp(-4 * a.gain_sigma) - 0.5 * a.haze_dn - 5);
+    EXPECT_LT(m0, 1000 * std::exp(4 * a.gain_sigma) + a.haze_dn + 5);
+    blue += m0 - 1000;
+    red += m1 - 1000;
+  }
+  EXPECT_EQ(seen.size(), 200u);
+  // The haze averages +0.25 x haze_dn x weight: about +75 DN in the blue, +7.5 in the red.
+  EXPECT_NEAR(blue / 200, 0.25 * a.haze_dn, 30);
+  EXPECT_NEAR(red / 200, 0.025 * a.haze_dn, 15);
+}
+
+TEST(Loader, RadiometricAugmentationAppliesToTrainingBatchesWhenAsked) {
+  TempDir dir;
+  LoaderOptions o;
+  o.shards = make_shards(dir);
+  o.batch = 3;
+  o.augment = false;
+  PatchLoader plain(o);
+  o.radiometric.enabled = true;
+  o.radiometric.haze_weight = {1.0f, 0.5f};
+  PatchLoader hazy(o);
+  plain.start_epoch(0);
+  hazy.start_epoch(0);
+  Batch a, b;
+  ASSERT_TRUE(plain.next(a));
+  ASSERT_TRUE(hazy.next(b));
+  ASSERT_EQ(a.inputs.size(), b.inputs.size());
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_NE(a.inputs, b.inputs);
 }
 
 TEST(Loader, MissingShardIsAnErrorNamingIt) {

@@ -35,6 +35,7 @@ int cmd_train(int argc, char** argv) {
              {"checkpoint-every", "STEPS", "also checkpoint every N steps", "0", false},
              {"max-steps", "N", "stop with a checkpoint after N steps in all", "0", false},
              {"no-augment", "", "no flips or rotations", "", false},
+             {"no-radiometric", "", "no radiometric augmentation (per-band gains, haze, noise)", "", false},
              {"resume", "", "continue from RUN_DIR/latest.h5", "", false},
              {"overwrite", "", "start again in a RUN_DIR that holds a run", "", false}});
   if (!parse_command_line(args, argc, argv)) return 0;  // --help was printed
@@ -59,6 +60,7 @@ int cmd_train(int argc, char** argv) {
   o.checkpoint_every = args.get_int("checkpoint-every", 0, INT64_MAX);
   o.max_steps = args.get_int("max-steps", 0, INT64_MAX);
   o.augment = !args.flag("no-augment");
+  o.radiometric = !args.flag("no-radiometric");
   o.resume = args.flag("resume");
   o.overwrite = args.flag("overwrite");
   auto comm = dist::make_world();

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "dist/device_allreduce.h"
+#include "geo/sentinel2.h"
 #include "nn/backend_registry.h"
 #include "nn/model.h"
 #include "nn/model_state.h"
@@ -297,6 +298,9 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
   lo.world = comm.size();
   lo.seed = o.seed;
   lo.augment = o.augment;
+  lo.radiometric.enabled = o.radiometric;
+  for (const std::string& b : d.bands)  // the haze falls with wavelength as an aerosol's path radiance
+    lo.radiometric.haze_weight.push_back(static_cast<float>(std::pow(geo::s2::band(b).wavelength_nm / 490.0, -2.0)));
   store::PatchLoader loader(lo);
   const int64_t steps_per_epoch = loader.steps_per_epoch(), total_steps = steps_per_epoch * o.epochs;
 

@@ -39,6 +39,9 @@ struct TrainOptions {
   int64_t checkpoint_every = 0;  // steps; 0: at the end of every epoch only
   int64_t max_steps = 0;         // stop (with a checkpoint) after this many steps in all; 0: no limit
   bool augment = true;
+  // Radiometric augmentation of the training patches (store/radiometric_augment.h): per-band
+  // gains, haze and noise, so that a model trained on synthetic scenes holds on real ones.
+  bool radiometric = true;
 };
 
 struct TrainSummary {

@@ -103,6 +103,8 @@ Batch PatchLoader::make_batch(const std::vector<int64_t>& order, int64_t epoch, 
       augment_square(in, nb, p, op);
       augment_square(lab, 1, p, op);
     }
+    augment_radiometry(in, nb, plane, o_.radiometric,
+                       mix(o_.seed ^ 0x7ad1ULL ^ mix(static_cast<uint64_t>(epoch) << 32 ^ static_cast<uint64_t>(slot))));
   }
   return b;
 }

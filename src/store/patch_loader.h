@@ -6,7 +6,8 @@
 // batch size. So 1 rank with batch G and N ranks with batch G/N see the same global batches, and
 // an epoch visits every patch once. For training the last global batch wraps around to the start
 // of the order, so every rank runs the same number of steps (the all-reduce needs that) whatever
-// the shard sizes. Augmentation (flips, 90-degree rotations) is a function of (seed, epoch, slot):
+// the shard sizes. Augmentation (flips, 90-degree rotations; radiometric when asked) is a function
+// of (seed, epoch, slot):
 // reproducible, and identical after a resume. A background thread reads ahead so compute never
 // waits on HDF5.
 #include <condition_variable>
@@ -19,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/radiometric_augment.h"
 #include "store/shard.h"
 
 namespace strata::store {
@@ -29,7 +31,8 @@ struct LoaderOptions {
   int rank = 0, world = 1;
   uint64_t seed = 0;
   bool shuffle = true;
-  bool augment = true;
+  bool augment = true;  // flips and rotations
+  RadiometricAugment radiometric;  // gains, haze, noise (see radiometric_augment.h); off by default
   bool wrap = true;     // pad the last global batch from the start (training); false: a short last batch
   int prefetch = 2;     // batches read ahead
 };
