@@ -22,7 +22,7 @@ int cmd_prepare(int argc, char** argv) {
              {"start", "YYYY-MM-DD", "first date of the window", "", false},
              {"end", "YYYY-MM-DD", "last date of the window", "", false},
              {"composite", "MODE", "median, pNN (a percentile) or none (each scene on its own)", "median", false},
-             {"bands", "B2,B3,...", "bands of the dataset (default: the first scene's)", "", false},
+             {"bands", "B2,B3,...|all", "bands of the dataset: default B2,B3,B4,B5,B6,B7,B8,B11,B12 (both levels have them); all: the first scene's", "", false},
              {"file-bands", "B2,B3,...", "band order of scene files that lack band descriptions", "", false},
              {"harmonize", "auto|yes|no", "remove the +1000 DN offset of processing baseline 04.00", "auto", false},
              {"patch", "PX", "patch size", "128", false},

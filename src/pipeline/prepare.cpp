@@ -16,6 +16,7 @@
 #include "core/classes.h"
 #include "core/error.h"
 #include "core/fnv1a.h"
+#include "nn/model.h"
 #include "core/log.h"
 #include "geo/label_scheme.h"
 #include "geo/raster.h"
@@ -306,6 +307,11 @@ PrepareSummary run_prepare(const PrepareOptions& opts, dist::Communicator& comm)
   if (scenes.empty())
     throw Error("no scene lies in " + (o.start.empty() ? std::string("...") : o.start) + " .. " +
                 (o.end.empty() ? std::string("...") : o.end) + " (" + std::to_string(all.size()) + " scene(s) found)");
+  // Bands both product levels have, so that a model trained on them maps L1C and L2A archives
+  // alike: Dynamic World's nine. B1 and B9 (60 m) measure mostly the atmosphere (aerosol, water
+  // vapour), which is what differs between the levels, and L2A has no B10. "all": the first scene's.
+  if (o.stack.bands.empty()) o.stack.bands = nn::dynamic_world_bands();
+  else if (o.stack.bands.size() == 1 && o.stack.bands[0] == "all") o.stack.bands.clear();
   SceneStack stack(scenes, o.stack);
   const std::string hash = config_hash(o, scenes, stack.bands());
   if (comm.is_root()) prepare_output_dir(o, hash, files);
