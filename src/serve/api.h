@@ -1,0 +1,51 @@
+#pragma once
+// `strata serve`'s endpoints as one function from Request to Response (see docs/serve.md):
+//   GET /healthz, /api/v1/info, /api/v1/dates
+//   GET /api/v1/tiles/{date}/{layer}/{z}/{x}/{y}.png and .../{layer}/tilejson.json
+//   GET /api/v1/point/{lon},{lat}?date=     GET /api/v1/timeseries/{lon},{lat}?start=&end=&f=json|csv
+//   GET /api/v1/statistics?date=&bbox=      GET /api/v1/change?from=&to=&bbox=
+//   GET /, /<file>: the viewer (static_files.h)
+// Every input is range-checked; an error is application/problem+json. Dates and layers select
+// catalog entries; nothing from the request reaches GDAL. Thread-safe: the HTTP server calls it on
+// its worker threads.
+#include <memory>
+#include <string>
+
+#include "serve/catalog.h"
+#include "serve/http_types.h"
+#include "serve/static_files.h"
+#include "serve/tile_cache.h"
+
+namespace strata::serve {
+
+struct ApiOptions {
+  std::string web_root;                 // the viewer's files ("" = none)
+  size_t tile_cache_bytes = 64u << 20;  // the LRU cache of encoded tiles
+  int tile_max_age_s = 3600;            // Cache-Control for tiles
+};
+
+class Api {
+ public:
+  Api(Catalog catalog, ApiOptions options);
+  Response handle(const Request& request);
+  const Catalog& catalog() const { return catalog_; }
+  const TileCache& tile_cache() const { return cache_; }
+
+ private:
+  Response route(const Request& request);
+  Response info() const;
+  Response dates() const;
+  Response tile(const std::vector<std::string>& segments, const Request& request);
+  Response point(const std::string& lon_lat, const std::map<std::string, std::string>& query);
+  Response timeseries(const std::string& lon_lat, const std::map<std::string, std::string>& query);
+  Response statistics(const std::map<std::string, std::string>& query);
+  Response change(const std::map<std::string, std::string>& query);
+
+  Catalog catalog_;
+  ApiOptions options_;
+  StaticFiles files_;
+  TileCache cache_;
+  std::string empty_tile_, empty_etag_;  // the transparent tile off the maps
+};
+
+}  // namespace strata::serve
