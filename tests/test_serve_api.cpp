@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include "core/classes.h"
 #include "geo/raster.h"
@@ -13,6 +14,8 @@
 #include "pipeline/stats.h"
 #include "serve/static_files.h"
 #include "serve/tile_render.h"
+#include "gif_reader.h"
+#include "geo/scene.h"
 #include "serve_test_util.h"
 
 namespace strata::test {
@@ -422,6 +425,132 @@ TEST(ServeChange, EqualsStrataChange) {
     for (int64_t v : row) total += v;
   EXPECT_GT(total, 0);
   EXPECT_LT(total, 384 * 384);
+}
+
+TEST(ServeTiles, RgbTileIsTheScenesTrueColour) {
+  const serve::MapEntry& e = first_map();
+  ASSERT_FALSE(e.scene.empty());  // predict.json names the scene of each date
+  const geo::Scene scene = geo::Scene::open(e.scene);
+  const std::vector<int> rgb = scene.file_bands({"B4", "B3", "B2"});
+  const auto t = centre_tile(16);
+  const serve::Response r = get(fixture_api(), tile_url(e.id, "rgb", 16, t[0], t[1]));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const geo::Image img = decode_png(r.body);
+  GDALDatasetUniquePtr ds(GDALDataset::Open(e.scene.c_str(), GDAL_OF_RASTER, nullptr, nullptr, nullptr));
+  const double size = 2 * 20037508.342789244 / std::ldexp(1.0, 16);
+  int compared = 0, mismatched = 0;
+  for (int py = 0; py < 256; py += 5)
+    for (int px = 0; px < 256; px += 5) {
+      double x = -20037508.342789244 + (static_cast<double>(t[0]) + (px + 0.5) / 256) * size;
+      double y = 20037508.342789244 - (static_cast<double>(t[1]) + (py + 0.5) / 256) * size;
+      ASSERT_TRUE(reproject(3857, e.grid.crs_wkt, x, y));
+      const double col = (x - e.grid.transform[0]) / 10, row = (y - e.grid.transform[3]) / -10;
+      const double fc = col - std::floor(col), fr = row - std::floor(row);
+      if (fc < 0.05 || fc > 0.95 || fr < 0.05 || fr > 0.95 || col < 0 || row < 0 || col >= 384 || row >= 384) continue;
+      uint8_t want[3];
+      for (int k = 0; k < 3; ++k) {
+        double dn = 0;
+        ASSERT_EQ(ds->GetRasterBand(rgb[static_cast<size_t>(k)] + 1)->RasterIO(GF_Read, int(col), int(row), 1, 1, &dn, 1, 1, GDT_Float64, 0, 0, nullptr), CE_None);
+        want[k] = static_cast<uint8_t>(std::clamp(std::lround(dn * 255.0 / 3000.0), 0L, 255L));
+      }
+      const geo::RGBA got = img.at(px, py);
+      ++compared;
+      mismatched += !(got == geo::RGBA{want[0], want[1], want[2], 255});
+    }
+  EXPECT_GT(compared, 1000);
+  EXPECT_EQ(mismatched, 0);
+  // Without a scene (a catalog whose predict.json names a missing one): 404.
+  TempDir tmp;
+  std::filesystem::copy(serve_catalog(), tmp / "pred", std::filesystem::copy_options::recursive);
+  std::string text;
+  {
+    std::ifstream in(tmp / "pred/predict.json");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  json run = json::parse(text);
+  for (auto& p : run["products"]) p["scenes"] = json::array({"/nonexistent.tif"});
+  std::ofstream(tmp / "pred/predict.json") << run.dump();
+  serve::Api bare(serve::Catalog::load({tmp / "pred"}), serve::ApiOptions{});
+  EXPECT_EQ(get(bare, tile_url(e.id, "rgb", 16, t[0], t[1])).status, 404);
+}
+
+TEST(ServeTimelapse, OneFramePerDateInTheRangeWithinTheCaps) {
+  const serve::MapEntry& e = first_map();
+  const auto [w, n] = lon_lat_of(e, 0, 0);
+  const auto [east, s] = lon_lat_of(e, 384, 384);
+  char bbox[160];
+  std::snprintf(bbox, sizeof bbox, "%.7f,%.7f,%.7f,%.7f", w, s, east, n);
+  serve::Response r = get(fixture_api(), std::string("/api/v1/timelapse.gif?bbox=") + bbox + "&size=200&delay=50");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "image/gif");
+  TempDir tmp;
+  std::ofstream(tmp / "t.gif", std::ios::binary) << r.body;
+  const GifFile gif = read_gif(tmp / "t.gif");
+  ASSERT_EQ(gif.frames.size(), 4u);
+  EXPECT_EQ(std::max(gif.width, gif.height), 200);
+  EXPECT_EQ(gif.frames[0].delay_cs, 50);
+  // Label frames hold only Dynamic World's colours, the caption's and transparency.
+  std::set<std::array<uint8_t, 3>> allowed = {{255, 255, 255}, {20, 20, 20}, {0, 0, 0}};
+  for (const auto& c : class_palette()) allowed.insert(c);
+  const GifFrame& f = gif.frames[1];
+  int classes = 0;
+  for (uint8_t i : f.indices) {
+    if (static_cast<int>(i) == f.transparent) continue;
+    const std::array<uint8_t, 3> c{f.palette[3 * i], f.palette[3 * i + 1], f.palette[3 * i + 2]};
+    EXPECT_TRUE(allowed.count(c)) << int(c[0]) << "," << int(c[1]) << "," << int(c[2]);
+    classes += c != std::array<uint8_t, 3>{255, 255, 255} && c != std::array<uint8_t, 3>{20, 20, 20};
+  }
+  EXPECT_GT(classes, 1000);
+  r = get(fixture_api(), std::string("/api/v1/timelapse.gif?bbox=") + bbox + "&start=" + synth_date(2) + "&layer=rgb&size=64");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::ofstream(tmp / "u.gif", std::ios::binary) << r.body;
+  EXPECT_EQ(read_gif(tmp / "u.gif").frames.size(), 2u);
+  // Caps: frames, size, pixels, layer.
+  serve::ApiOptions capped;
+  capped.max_frames = 3;
+  serve::Api small(serve::Catalog::load({serve_catalog()}), capped);
+  EXPECT_EQ(get(small, std::string("/api/v1/timelapse.gif?bbox=") + bbox).status, 400);
+  EXPECT_EQ(get(fixture_api(), std::string("/api/v1/timelapse.gif?bbox=") + bbox + "&size=5000").status, 400);
+  EXPECT_EQ(get(fixture_api(), std::string("/api/v1/timelapse.gif?bbox=") + bbox + "&layer=change/" + e.id).status, 400);
+  EXPECT_EQ(get(fixture_api(), "/api/v1/timelapse.gif").status, 400);
+  EXPECT_EQ(get(fixture_api(), std::string("/api/v1/timelapse.gif?bbox=") + bbox + "&start=2030-01-01").status, 404);
+}
+
+TEST(ServeDownload, ClipIsACogOfTheTenBandsEqualToTheMap) {
+  const serve::MapEntry& e = first_map();
+  const auto [w, n] = lon_lat_of(e, 100, 100);
+  const auto [east, s] = lon_lat_of(e, 180, 200);
+  char url[256];
+  std::snprintf(url, sizeof url, "/api/v1/download/%s.tif?bbox=%.9f,%.9f,%.9f,%.9f", e.id.c_str(), w, s, east, n);
+  const serve::Response r = get(fixture_api(), url);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.content_type.find("image/tiff"), std::string::npos);
+  TempDir tmp;
+  std::ofstream(tmp / "clip.tif", std::ios::binary) << r.body;
+  const geo::Raster clip = geo::Raster::open(tmp / "clip.tif");
+  ASSERT_EQ(clip.band_count(), 10);
+  EXPECT_EQ(clip.band_description(9), "label");
+  EXPECT_EQ(clip.band_description(0), "water");
+  GDALDatasetUniquePtr ds(GDALDataset::Open((tmp / "clip.tif").c_str(), GDAL_OF_RASTER, nullptr, nullptr, nullptr));
+  EXPECT_STREQ(ds->GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"), "COG");
+  // Its pixels are the map's at the same place.
+  const geo::Raster map = geo::Raster::open(e.vrt);
+  const int64_t x0 = std::llround((clip.grid().transform[0] - e.grid.transform[0]) / 10);
+  const int64_t y0 = std::llround((clip.grid().transform[3] - e.grid.transform[3]) / -10);
+  const geo::Window cw = clip.grid().full();
+  std::vector<uint8_t> a(static_cast<size_t>(cw.pixels()) * 10), b(a.size());
+  clip.read({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, cw, a.data());
+  map.read({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, geo::Window{x0, y0, cw.width, cw.height}, b.data());
+  EXPECT_EQ(a, b);
+  EXPECT_GE(cw.width, 80);
+  // Caps and bad names.
+  serve::ApiOptions capped;
+  capped.max_download_pixels = 1000;
+  serve::Api small(serve::Catalog::load({serve_catalog()}), capped);
+  EXPECT_EQ(get(small, url).status, 400);
+  EXPECT_EQ(get(fixture_api(), "/api/v1/download/" + e.id + ".png").status, 404);
+  EXPECT_EQ(get(fixture_api(), "/api/v1/download/2000-01-01.tif").status, 404);
+  EXPECT_EQ(get(fixture_api(), "/api/v1/download/" + e.id + ".tif?bbox=-100,10,-99,11").status, 404);
 }
 
 TEST(ServeErrors, ProblemJsonForEveryBadInput) {

@@ -28,6 +28,8 @@ int cmd_serve(int argc, char** argv) {
             "change), a point's probabilities over time, area per class and change in a box. Binds to 127.0.0.1\n"
             "unless --listen says otherwise; stops on SIGINT or SIGTERM. See docs/serve.md.",
             {{"maps", "DIR...", "strata predict output folders (each with predict.json)", "", true},
+             {"scenes", "SPEC", "Sentinel-2 scenes for the rgb layer, matched by date (as predict's --scenes; repeatable); "
+                                "default: the scenes predict.json names, where they exist", "", false},
              {"listen", "HOST:PORT", "address to listen on (port 0: any free port)", "127.0.0.1:8080", false},
              {"web", "DIR", "the viewer's files (default: share/strata/web beside the binary)", "", false},
              {"workers", "N", "worker threads for GDAL reads and tiles", "4", false},
@@ -39,6 +41,7 @@ int cmd_serve(int argc, char** argv) {
   serve::ServeOptions o;
   o.maps = args.get_all("maps");
   o.maps.insert(o.maps.end(), args.positional().begin(), args.positional().end());
+  o.scenes = args.get_all("scenes");
   serve::parse_listen(args.get("listen"), o.host, o.port);
   o.api.web_root = args.has("web") ? args.get("web") : default_web_root();
   if (args.has("web") && !fs::is_regular_file(fs::path(o.api.web_root) / "index.html"))

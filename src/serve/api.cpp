@@ -1,13 +1,21 @@
 #include "serve/api.h"
 
+#include <atomic>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/build_info.h"
 #include "core/classes.h"
+#include "geo/bitmap_font.h"
+#include "geo/gif.h"
 #include "geo/png.h"
+#include "pipeline/predict_output.h"
 #include "pipeline/change.h"
 #include "pipeline/stats.h"
 #include "serve/map_reader.h"
@@ -157,6 +165,10 @@ Layer parse_layer(const Catalog& c, const std::vector<std::string>& s, size_t be
     l.kind = Layer::Kind::top1;
     return l;
   }
+  if (n == 1 && s[begin] == "rgb") {
+    l.kind = Layer::Kind::rgb;
+    return l;
+  }
   if (n == 2 && s[begin] == "prob") {
     const auto cls = class_index(s[begin + 1]);
     if (!cls) reject(404, "no class '" + s[begin + 1].substr(0, 40) + "' (classes: water, trees, ..., snow_and_ice)");
@@ -169,7 +181,7 @@ Layer parse_layer(const Catalog& c, const std::vector<std::string>& s, size_t be
     l.to = &entry(c, s[begin + 1]);
     return l;
   }
-  reject(404, "no such layer (label, top1, prob/{class}, change/{to})");
+  reject(404, "no such layer (label, top1, prob/{class}, change/{to}, rgb)");
 }
 
 int max_zoom_of(const MapEntry& e) {
@@ -178,6 +190,33 @@ int max_zoom_of(const MapEntry& e) {
   const double metres_z0 = 2 * kMercatorHalfWidth / kTileSize * std::cos(lat);
   const int z = static_cast<int>(std::ceil(std::log2(metres_z0 / std::max(e.pixel_metres, 1e-3))));
   return std::clamp(z + 2, 0, kMaxZoom);
+}
+
+// A file's bytes, and the file removed: outputs built on disk by geo's writers.
+std::string take_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  return bytes.str();
+}
+
+// A fresh temporary path for one response (several workers build files at once).
+std::string scratch_path(const std::string& ext) {
+  static std::atomic<uint64_t> counter{0};
+  return (std::filesystem::temp_directory_path() /
+          ("strata-serve-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ext))
+      .string();
+}
+
+TileBounds mercator_of(const LonLatBounds& b) {
+  auto x = [](double lon) { return lon * kMercatorHalfWidth / 180; };
+  auto y = [](double lat) {
+    const double r = std::clamp(lat, -kMaxLatitude, kMaxLatitude) * M_PI / 180;
+    return std::log(std::tan(M_PI / 4 + r / 2)) * kMercatorHalfWidth / M_PI;
+  };
+  return {x(b.west), y(b.south), x(b.east), y(b.north)};
 }
 
 }  // namespace
@@ -231,6 +270,8 @@ Response Api::route(const Request& req) {
   if (what == "timeseries" && s.size() == 4) return timeseries(s[3], *query);
   if (what == "statistics" && s.size() == 3) return statistics(*query);
   if (what == "change" && s.size() == 3) return change(*query);
+  if (what == "timelapse.gif" && s.size() == 3) return timelapse(*query);
+  if (what == "download" && s.size() == 4) return download(s[3], *query);
   reject(404, "no such endpoint: " + path.substr(0, 80));
 }
 
@@ -242,6 +283,7 @@ Response Api::info() const {
   json layers = json::array({"label", "top1"});
   for (const char* c : class_names()) layers.push_back(std::string("prob/") + c);
   layers.push_back("change/{to}");
+  layers.push_back("rgb");
   return json_response({{"name", "strata serve"},
                         {"version", build::version()},
                         {"git", build::git_revision()},
@@ -268,7 +310,8 @@ Response Api::dates() const {
                     {"pixel_m", e.pixel_metres},
                     {"maxzoom", max_zoom_of(e)},
                     {"probabilities", e.probabilities},
-                    {"scenes", e.scenes.size()}});
+                    {"scenes", e.scenes.size()},
+                    {"rgb", !e.scene.empty()}});
   return json_response({{"dates", list}, {"bounds", bounds_json(catalog_.bounds())}});
 }
 
@@ -306,6 +349,8 @@ Response Api::tile(const std::vector<std::string>& s, const Request& req) {
   const int64_t y = parse_integer(last.substr(0, last.size() - 4), "y");
   if (!valid_tile(z, x, y)) reject(400, "tile out of range: z in [0, 24], x and y in [0, 2^z)");
   const Layer layer = parse_layer(catalog_, s, 4, s.size() - 3);
+  if (layer.kind == Layer::Kind::rgb && map.scene.empty())
+    reject(404, "no Sentinel-2 scene for " + map.id + " (strata serve --scenes adds them)");
 
   const std::string key = map.id + "/" + layer.name() + "/" + std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y);
   std::optional<CachedTile> t = cache_.get(key);
@@ -426,6 +471,88 @@ Response Api::change(const std::map<std::string, std::string>& q) {
                         {"unchanged_km2", r.unchanged_km2},
                         {"nodata_km2", r.nodata_km2},
                         {"transitions", changes}});
+}
+
+Response Api::timelapse(const std::map<std::string, std::string>& q) {
+  const LonLatBounds box = parse_bbox(required(q, "bbox"));
+  const std::string start = optional_date(q, "start"), end = optional_date(q, "end");
+  const std::vector<std::string> layer_parts = split(q.count("layer") ? q.at("layer") : "label", '/');
+  const Layer layer = parse_layer(catalog_, layer_parts, 0, layer_parts.size());
+  if (layer.kind == Layer::Kind::change) reject(400, "timelapse: layer label, top1, prob/{class} or rgb");
+  std::vector<const MapEntry*> frames;
+  for (const MapEntry* e : catalog_.dated(start, end))
+    if (layer.kind != Layer::Kind::rgb || !e->scene.empty()) frames.push_back(e);
+  if (frames.empty()) reject(404, "timelapse: no map in the date range" + std::string(layer.kind == Layer::Kind::rgb ? " with a scene" : ""));
+  if (static_cast<int>(frames.size()) > options_.max_frames)
+    reject(400, "timelapse: " + std::to_string(frames.size()) + " frames; at most " + std::to_string(options_.max_frames) +
+                    " (narrow start and end)");
+  const int64_t size = q.count("size") ? parse_integer(q.at("size"), "size") : 512;
+  if (size < 16 || size > 1024) reject(400, "size: the longest side in pixels, 16 to 1024");
+  const int64_t delay = q.count("delay") ? parse_integer(q.at("delay"), "delay") : 100;
+  if (delay < 2 || delay > 6000) reject(400, "delay: hundredths of a second per frame, 2 to 6000");
+  View view{mercator_of(box), 0, 0};
+  const double w = view.mercator.max_x - view.mercator.min_x, h = view.mercator.max_y - view.mercator.min_y;
+  view.width = static_cast<int>(w >= h ? size : std::max<int64_t>(16, std::llround(size * w / h)));
+  view.height = static_cast<int>(h >= w ? size : std::max<int64_t>(16, std::llround(size * h / w)));
+  if (static_cast<int64_t>(frames.size()) * view.width * view.height > options_.max_timelapse_pixels)
+    reject(400, "timelapse: frames x pixels over the cap of " + std::to_string(options_.max_timelapse_pixels));
+
+  MapReader& reader = MapReader::for_this_thread();
+  const std::string path = scratch_path(".gif");
+  {
+    geo::GifWriter gif(path, view.width, view.height);
+    for (const MapEntry* e : frames) {
+      geo::Image frame = render_view(reader, *e, layer, view);
+      // The date, dark on a white band, in the top-left corner.
+      const int scale = view.width >= 256 ? 2 : 1;
+      geo::fill_rect(frame, 0, 0, geo::text_width(e->id, scale) + 6 * scale, (geo::kGlyphHeight + 4) * scale, {255, 255, 255, 255});
+      geo::draw_text(frame, 3 * scale, 2 * scale, e->id, {20, 20, 20, 255}, scale);
+      gif.add_frame(frame, static_cast<int>(delay));
+    }
+    gif.commit();
+  }
+  Response r;
+  r.content_type = "image/gif";
+  r.body = take_file(path);
+  r.headers = {{"Cache-Control", "no-cache"}, {"ETag", etag_of(r.body)}};
+  return r;
+}
+
+Response Api::download(const std::string& file, const std::map<std::string, std::string>& q) {
+  if (file.size() < 5 || file.substr(file.size() - 4) != ".tif") reject(404, "downloads are /api/v1/download/{date}.tif");
+  const MapEntry& e = entry(catalog_, file.substr(0, file.size() - 4));
+  MapReader& reader = MapReader::for_this_thread();
+  geo::Window w = e.grid.full();
+  if (q.count("bbox")) w = reader.window_of(e, parse_bbox(q.at("bbox")));
+  if (w.width <= 0 || w.height <= 0) reject(404, "the box does not meet the map of " + e.id);
+  if (w.pixels() > options_.max_download_pixels)
+    reject(400, "the clip has " + std::to_string(w.pixels()) + " pixels; at most " + std::to_string(options_.max_download_pixels) +
+                    " (a smaller bbox)");
+  const geo::Raster& r = reader.raster(e);
+  const bool byte = r.band_type(0) == geo::DataType::u8;
+  const pipeline::ProbabilityType type = byte ? pipeline::ProbabilityType::u8 : pipeline::ProbabilityType::f32;
+  std::map<std::string, std::string> metadata = r.metadata();
+  metadata["STRATA_CLIP"] = std::to_string(w.x) + "," + std::to_string(w.y) + "," + std::to_string(w.width) + "," + std::to_string(w.height);
+  const std::vector<int> bands = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const std::string path = scratch_path(".tif");
+  {
+    geo::RasterWriter out(path, e.grid.sub(w), 10, pipeline::prediction_write_options(type, metadata));
+    if (byte) {
+      std::vector<uint8_t> v(static_cast<size_t>(w.pixels()) * 10);
+      r.read(bands, w, v.data());
+      out.write_all(geo::Window{0, 0, w.width, w.height}, v.data());
+    } else {
+      std::vector<float> v(static_cast<size_t>(w.pixels()) * 10);
+      r.read(bands, w, v.data());
+      out.write_all(geo::Window{0, 0, w.width, w.height}, v.data());
+    }
+    out.commit();
+  }
+  Response resp;
+  resp.content_type = "image/tiff; application=geotiff; profile=cloud-optimized";
+  resp.body = take_file(path);
+  resp.headers = {{"Cache-Control", "no-cache"}, {"Content-Disposition", "attachment; filename=\"strata-" + e.id + ".tif\""}};
+  return resp;
 }
 
 }  // namespace strata::serve

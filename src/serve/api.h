@@ -4,6 +4,8 @@
 //   GET /api/v1/tiles/{date}/{layer}/{z}/{x}/{y}.png and .../{layer}/tilejson.json
 //   GET /api/v1/point/{lon},{lat}?date=     GET /api/v1/timeseries/{lon},{lat}?start=&end=&f=json|csv
 //   GET /api/v1/statistics?date=&bbox=      GET /api/v1/change?from=&to=&bbox=
+//   GET /api/v1/timelapse.gif?bbox=&start=&end=&layer=&size=&delay=
+//   GET /api/v1/download/{date}.tif?bbox=   (a COG clip of the 10 bands)
 //   GET /, /<file>: the viewer (static_files.h)
 // Every input is range-checked; an error is application/problem+json. Dates and layers select
 // catalog entries; nothing from the request reaches GDAL. Thread-safe: the HTTP server calls it on
@@ -22,6 +24,9 @@ struct ApiOptions {
   std::string web_root;                 // the viewer's files ("" = none)
   size_t tile_cache_bytes = 64u << 20;  // the LRU cache of encoded tiles
   int tile_max_age_s = 3600;            // Cache-Control for tiles
+  int64_t max_download_pixels = 4096 * 4096;  // a download/{date}.tif clip
+  int max_frames = 60;                        // timelapse.gif
+  int64_t max_timelapse_pixels = 64 << 20;    // timelapse.gif: frames x width x height
 };
 
 class Api {
@@ -40,6 +45,8 @@ class Api {
   Response timeseries(const std::string& lon_lat, const std::map<std::string, std::string>& query);
   Response statistics(const std::map<std::string, std::string>& query);
   Response change(const std::map<std::string, std::string>& query);
+  Response timelapse(const std::map<std::string, std::string>& query);
+  Response download(const std::string& file, const std::map<std::string, std::string>& query);
 
   Catalog catalog_;
   ApiOptions options_;

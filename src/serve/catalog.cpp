@@ -86,6 +86,8 @@ Catalog Catalog::load(const std::vector<std::string>& folders) {
       if (p.contains("scenes"))
         for (const auto& s : p["scenes"]) e.scenes.push_back(s.get<std::string>());
       if (e.id.empty()) throw Error(json_path + ": a product without a name");
+      std::error_code ec;
+      if (e.scenes.size() == 1 && fs::is_regular_file(e.scenes.front(), ec)) e.scene = e.scenes.front();
       if (auto it = seen.find(e.id); it != seen.end())
         throw UsageError("strata serve: two maps for " + e.id + " (" + it->second + " and " + e.vrt +
                          "); serve one region per catalog");
@@ -102,6 +104,12 @@ Catalog Catalog::load(const std::vector<std::string>& folders) {
   if (c.entries_.empty()) throw Error(folders.front() + ": predict.json lists no products");
   std::sort(c.entries_.begin(), c.entries_.end(), [](const MapEntry& a, const MapEntry& b) { return a.id < b.id; });
   return c;
+}
+
+void Catalog::attach_scenes(const std::vector<std::pair<std::string, std::string>>& date_and_path) {
+  for (MapEntry& e : entries_)
+    for (const auto& [date, path] : date_and_path)
+      if (!e.date.empty() && date == e.date) e.scene = path;
 }
 
 const MapEntry* Catalog::find(const std::string& id) const {

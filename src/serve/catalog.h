@@ -24,6 +24,7 @@ struct MapEntry {
   std::string vrt;       // the product's VRT mosaic
   std::string model, model_hash, probabilities;  // from predict.json
   std::vector<std::string> scenes;               // the Sentinel-2 inputs predict read
+  std::string scene;     // the Sentinel-2 scene of this date, for the rgb layer ("" when none)
   geo::Grid grid;
   LonLatBounds bounds;   // the grid's extent in WGS 84
   double pixel_metres = 0;  // ground size of a pixel (for TileJSON's maxzoom)
@@ -35,6 +36,10 @@ class Catalog {
   // naming the file when a folder has no predict.json or a VRT is missing or unreadable; a
   // UsageError when two folders hold a map for the same date (serve one region per catalog).
   static Catalog load(const std::vector<std::string>& folders);
+  // The scene of each dated map for the rgb layer: from `scenes` (files, as predict's --scenes
+  // resolved them) by date, or else the single scene predict.json lists for that product when the
+  // file is there. A composite has none.
+  void attach_scenes(const std::vector<std::pair<std::string, std::string>>& date_and_path);
 
   const std::vector<MapEntry>& entries() const { return entries_; }  // sorted by id (dates in order)
   const MapEntry* find(const std::string& id) const;

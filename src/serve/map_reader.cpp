@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "geo/scene.h"
 #include "pipeline/predict_output.h"
 
 namespace strata::serve {
@@ -12,9 +13,15 @@ MapReader& MapReader::for_this_thread() {
   return reader;
 }
 
-const geo::Raster& MapReader::raster(const MapEntry& e) {
-  auto it = rasters_.find(e.vrt);
-  if (it == rasters_.end()) it = rasters_.emplace(e.vrt, geo::Raster::open(e.vrt)).first;
+const geo::Raster& MapReader::raster(const std::string& path) {
+  auto it = rasters_.find(path);
+  if (it == rasters_.end()) it = rasters_.emplace(path, geo::Raster::open(path)).first;
+  return it->second;
+}
+
+const std::vector<int>& MapReader::true_colour_bands(const std::string& scene) {
+  auto it = rgb_bands_.find(scene);
+  if (it == rgb_bands_.end()) it = rgb_bands_.emplace(scene, geo::Scene::open(scene).file_bands({"B4", "B3", "B2"})).first;
   return it->second;
 }
 

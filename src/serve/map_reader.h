@@ -29,7 +29,10 @@ class MapReader {
  public:
   static MapReader& for_this_thread();
 
-  const geo::Raster& raster(const MapEntry& e);
+  const geo::Raster& raster(const MapEntry& e) { return raster(e.vrt); }
+  const geo::Raster& raster(const std::string& catalog_path);
+  // The 0-based bands of B4, B3, B2 in a scene of the catalog (geo::Scene's band model).
+  const std::vector<int>& true_colour_bands(const std::string& scene);
   // Transformations from WGS 84 (lon, lat) and from Web Mercator into a map's CRS.
   const geo::CrsTransform& from_wgs84(const std::string& wkt);
   const geo::CrsTransform& from_web_mercator(const std::string& wkt);
@@ -43,6 +46,7 @@ class MapReader {
 
  private:
   std::map<std::string, geo::Raster> rasters_;
+  std::map<std::string, std::vector<int>> rgb_bands_;
   std::map<std::string, std::array<double, kNumClasses>> scales_;
   std::map<std::string, geo::CrsTransform> from_wgs84_, from_mercator_;
 };

@@ -2,9 +2,11 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "pipeline/scene_inputs.h"
 
 namespace strata::serve {
 
@@ -22,6 +24,17 @@ void parse_listen(const std::string& listen, std::string& host, uint16_t& port) 
   port = static_cast<uint16_t>(std::stoi(p));
 }
 
+Catalog load_catalog(const ServeOptions& o, const std::string& work_dir) {
+  Catalog c = Catalog::load(o.maps);
+  if (!o.scenes.empty()) {
+    std::vector<std::pair<std::string, std::string>> dated;
+    for (const pipeline::SceneInput& s : pipeline::resolve_scenes(o.scenes, work_dir))
+      if (!s.date.empty()) dated.emplace_back(s.date, s.path);
+    c.attach_scenes(dated);
+  }
+  return c;
+}
+
 void run_serve(const ServeOptions& o) {
   // Block the stop signals before any thread starts, so that only sigwait below receives them.
   sigset_t stop;
@@ -30,7 +43,7 @@ void run_serve(const ServeOptions& o) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  Api api(Catalog::load(o.maps), o.api);
+  Api api(load_catalog(o, (std::filesystem::path(o.maps.front()) / ".serve").string()), o.api);
   HttpServer server(o.host, o.port, o.limits, [&api](const Request& r) { return api.handle(r); });
   server.start();
   const bool v6 = o.host.find(':') != std::string::npos;

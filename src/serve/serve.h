@@ -11,12 +11,17 @@
 namespace strata::serve {
 
 struct ServeOptions {
-  std::vector<std::string> maps;  // predict output folders
+  std::vector<std::string> maps;    // predict output folders
+  std::vector<std::string> scenes;  // --scenes specs (as predict's) for the rgb layer
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   ApiOptions api;
   ServerLimits limits;
 };
+
+// The catalog of `maps`, with the scenes of `scenes` attached by date (the work folder takes the
+// VRTs built for STAC items).
+Catalog load_catalog(const ServeOptions& options, const std::string& work_dir);
 
 // "HOST:PORT" or "[V6]:PORT" or "PORT"; UsageError else.
 void parse_listen(const std::string& listen, std::string& host, uint16_t& port);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/classes.h"
 #include "pipeline/change.h"
@@ -21,19 +22,18 @@ geo::RGBA class_colour(int c, double brightness = 1.0) {
 
 bool is_class(float v) { return v == v && v >= 0 && v < kNumClasses && v == std::floor(v); }
 
-// Where each tile pixel's centre falls on the map's grid (fractional col, row), NaN off the
-// projection's domain.
-void tile_to_grid(MapReader& reader, const geo::Grid& g, int z, int64_t x, int64_t y, std::vector<double>& cols,
-                  std::vector<double>& rows) {
-  const TileBounds b = tile_bounds(z, x, y);
-  const double step = (b.max_x - b.min_x) / kTileSize;
-  const size_t n = static_cast<size_t>(kTileSize) * kTileSize;
+// Where each view pixel's centre falls on a grid (fractional col, row), NaN off the projection's
+// domain.
+void view_to_grid(MapReader& reader, const geo::Grid& g, const View& v, std::vector<double>& cols, std::vector<double>& rows) {
+  const TileBounds& b = v.mercator;
+  const double sx = (b.max_x - b.min_x) / v.width, sy = (b.max_y - b.min_y) / v.height;
+  const size_t n = static_cast<size_t>(v.width) * static_cast<size_t>(v.height);
   cols.resize(n);
   rows.resize(n);
-  for (int py = 0; py < kTileSize; ++py)
-    for (int px = 0; px < kTileSize; ++px) {
-      cols[static_cast<size_t>(py * kTileSize + px)] = b.min_x + (px + 0.5) * step;
-      rows[static_cast<size_t>(py * kTileSize + px)] = b.max_y - (py + 0.5) * step;
+  for (int py = 0; py < v.height; ++py)
+    for (int px = 0; px < v.width; ++px) {
+      cols[static_cast<size_t>(py) * static_cast<size_t>(v.width) + static_cast<size_t>(px)] = b.min_x + (px + 0.5) * sx;
+      rows[static_cast<size_t>(py) * static_cast<size_t>(v.width) + static_cast<size_t>(px)] = b.max_y - (py + 0.5) * sy;
     }
   std::vector<int> ok(n);
   reader.from_web_mercator(g.crs_wkt).apply(cols.data(), rows.data(), n, ok.data());
@@ -47,6 +47,8 @@ void tile_to_grid(MapReader& reader, const geo::Grid& g, int z, int64_t x, int64
   }
 }
 
+uint8_t stretch(float dn) { return static_cast<uint8_t>(std::clamp(std::lround(dn * (255.0 / 3000.0)), 0L, 255L)); }
+
 }  // namespace
 
 std::string Layer::name() const {
@@ -55,6 +57,7 @@ std::string Layer::name() const {
     case Kind::probability: return std::string("prob/") + class_names()[static_cast<size_t>(cls)];
     case Kind::top1: return "top1";
     case Kind::change: return "change/" + to->id;
+    case Kind::rgb: return "rgb";
   }
   return "";
 }
@@ -75,25 +78,29 @@ geo::RGBA prob_ramp(double p) {
   return {mix(0), mix(1), mix(2), 255};
 }
 
-geo::Image render_tile(MapReader& reader, const MapEntry& map, const Layer& layer, int z, int64_t x, int64_t y) {
-  geo::Image tile(kTileSize, kTileSize);
-  const geo::Grid& g = map.grid;
+geo::Image render_view(MapReader& reader, const MapEntry& map, const Layer& layer, const View& view) {
+  geo::Image out_image(view.width, view.height);
+  const bool rgb = layer.kind == Layer::Kind::rgb;
+  const geo::Raster& r = rgb ? reader.raster(map.scene) : reader.raster(map);
+  const geo::Grid& g = r.grid();
   std::vector<double> cols, rows;
-  tile_to_grid(reader, g, z, x, y, cols, rows);
+  view_to_grid(reader, g, view, cols, rows);
 
-  // The grid pixels the tile touches.
+  // The grid pixels the view touches.
   double c0 = 1e300, c1 = -1e300, r0 = 1e300, r1 = -1e300;
+  auto on_grid = [&](size_t i) {
+    return cols[i] >= 0 && rows[i] >= 0 && cols[i] < static_cast<double>(g.width) && rows[i] < static_cast<double>(g.height);
+  };
   for (size_t i = 0; i < cols.size(); ++i) {
-    if (!(cols[i] >= 0 && rows[i] >= 0 && cols[i] < static_cast<double>(g.width) && rows[i] < static_cast<double>(g.height)))
-      continue;
+    if (!on_grid(i)) continue;
     c0 = std::min(c0, cols[i]), c1 = std::max(c1, cols[i]), r0 = std::min(r0, rows[i]), r1 = std::max(r1, rows[i]);
   }
-  if (c0 > c1) return tile;  // off the map
+  if (c0 > c1) return out_image;  // off the map
   const int64_t x0 = static_cast<int64_t>(std::floor(c0)), y0 = static_cast<int64_t>(std::floor(r0));
   const int64_t x1 = static_cast<int64_t>(std::floor(c1)) + 1, y1 = static_cast<int64_t>(std::floor(r1)) + 1;
   // Zoomed out, read every f-th pixel (GDAL takes them from the overviews): an integer step, so
-  // each tile pixel still lands on one map pixel.
-  const int64_t f = std::max<int64_t>(1, std::min(x1 - x0, y1 - y0) / kTileSize);
+  // each view pixel still lands on one map pixel.
+  const int64_t f = std::max<int64_t>(1, std::min((x1 - x0) / view.width, (y1 - y0) / view.height));
   geo::Grid read_grid = g;
   read_grid.width = (x1 - x0 + f - 1) / f;
   read_grid.height = (y1 - y0 + f - 1) / f;
@@ -101,13 +108,13 @@ geo::Image render_tile(MapReader& reader, const MapEntry& map, const Layer& laye
                          g.y_at(static_cast<double>(y0)), 0.0, g.transform[5] * static_cast<double>(f)};
   const int64_t n = read_grid.width * read_grid.height;
 
-  const geo::Raster& r = reader.raster(map);
   std::vector<int> bands;
   switch (layer.kind) {
     case Layer::Kind::label: bands = {9}; break;
     case Layer::Kind::probability: bands = {layer.cls}; break;
     case Layer::Kind::top1: bands = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}; break;
     case Layer::Kind::change: bands = {9}; break;
+    case Layer::Kind::rgb: bands = reader.true_colour_bands(map.scene); break;
   }
   std::vector<float> values(static_cast<size_t>(n) * bands.size());
   r.read_onto(bands, read_grid, read_grid.full(), values.data(), geo::Resampling::nearest, kOff);
@@ -117,15 +124,17 @@ geo::Image render_tile(MapReader& reader, const MapEntry& map, const Layer& laye
     reader.raster(*layer.to).read_onto({9}, read_grid, read_grid.full(), later.data(), geo::Resampling::nearest, kOff);
   }
   const bool byte = r.band_type(0) == geo::DataType::u8;
-  const auto& scales = reader.probability_scales(map);
+  const std::array<double, kNumClasses> scales = rgb ? std::array<double, kNumClasses>{} : reader.probability_scales(map);
+  // A scene's nodata DN (0 for Sentinel-2 products) in all three bands is no observation.
+  const float scene_nodata = rgb ? static_cast<float>(r.nodata(bands[0]).value_or(0.0)) : 0.0f;
+  const size_t plane = static_cast<size_t>(n);
 
   for (size_t i = 0; i < cols.size(); ++i) {
-    const double c = cols[i], rr = rows[i];
-    if (!(c >= 0 && rr >= 0 && c < static_cast<double>(g.width) && rr < static_cast<double>(g.height))) continue;
-    const int64_t bc = (static_cast<int64_t>(c) - x0) / f, br = (static_cast<int64_t>(rr) - y0) / f;
+    if (!on_grid(i)) continue;
+    const int64_t bc = (static_cast<int64_t>(cols[i]) - x0) / f, br = (static_cast<int64_t>(rows[i]) - y0) / f;
     if (bc < 0 || br < 0 || bc >= read_grid.width || br >= read_grid.height) continue;
     const size_t k = static_cast<size_t>(br * read_grid.width + bc);
-    geo::RGBA& out = tile.pixels[i];
+    geo::RGBA& out = out_image.pixels[i];
     switch (layer.kind) {
       case Layer::Kind::label:
         if (is_class(values[k])) out = class_colour(static_cast<int>(values[k]));
@@ -134,11 +143,11 @@ geo::Image render_tile(MapReader& reader, const MapEntry& map, const Layer& laye
         if (auto p = probability_of(values[k], scales[static_cast<size_t>(layer.cls)], byte)) out = prob_ramp(*p);
         break;
       case Layer::Kind::top1: {
-        const float label = values[9 * static_cast<size_t>(n) + k];
+        const float label = values[9 * plane + k];
         if (!is_class(label)) break;
         double top = 0;
         for (size_t b = 0; b < kNumClasses; ++b)
-          if (auto p = probability_of(values[b * static_cast<size_t>(n) + k], scales[b], byte)) top = std::max(top, *p);
+          if (auto p = probability_of(values[b * plane + k], scales[b], byte)) top = std::max(top, *p);
         out = class_colour(static_cast<int>(label), top);
         break;
       }
@@ -148,9 +157,19 @@ geo::Image render_tile(MapReader& reader, const MapEntry& map, const Layer& laye
           out = {t[0], t[1], t[2], t[3]};
         }
         break;
+      case Layer::Kind::rgb: {
+        const float red = values[k], green = values[plane + k], blue = values[2 * plane + k];
+        if (red != red || (red == scene_nodata && green == scene_nodata && blue == scene_nodata)) break;
+        out = {stretch(red), stretch(green), stretch(blue), 255};
+        break;
+      }
     }
   }
-  return tile;
+  return out_image;
+}
+
+geo::Image render_tile(MapReader& reader, const MapEntry& map, const Layer& layer, int z, int64_t x, int64_t y) {
+  return render_view(reader, map, layer, View{tile_bounds(z, x, y), kTileSize, kTileSize});
 }
 
 }  // namespace strata::serve

@@ -122,6 +122,11 @@ async function waitFor(page, fn, what, timeout = 20000, ...args) {
   }), 'tiles at Nairobi');
   await page.screenshot({ path: path.join(artefacts, '6-place.png') });
 
+  // The timelapse link of the view: a GIF.
+  const gif = await page.$eval('#gif', (a) => a.href);
+  const gifHead = await page.evaluate((u) => fetch(u).then(async (r) => [r.status, r.headers.get('content-type')]), gif);
+  if (gifHead[0] !== 200 || gifHead[1] !== 'image/gif') fail('timelapse link ' + gif + ': ' + gifHead.join(' '));
+
   if (!requests.some((u) => u.includes('/api/v1/statistics'))) fail('no statistics request was made');
   await browser.close();
   fs.writeFileSync(path.join(artefacts, 'requests.txt'), requests.join('\n') + '\n');

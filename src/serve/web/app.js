@@ -38,11 +38,23 @@ function tileUrl() {
 
 function refreshTiles() {
   const d = currentDate();
+  updateGifLink();
   $('date-label').value = d.date || d.id;
   $('date-slider').value = String(state.index);
   tiles.setUrl(tileUrl());
   drawLegend();
   if (state.box) showBox(state.box);
+}
+
+// The timelapse GIF of the map's view over the date range, in the layer shown.
+function updateGifLink() {
+  if (!map) return;
+  const b = map.getBounds();
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)]
+    .map((v) => v.toFixed(6)).join(',');
+  const layer = state.layer === 'change' ? 'label' : state.layer;
+  $('gif').href = `/api/v1/timelapse.gif?bbox=${bbox}&layer=${layer}&` + rangeQuery().join('&');
 }
 
 function setDate(index) {
@@ -72,6 +84,7 @@ function fillLayerSelect() {
   const options = [['label', 'label (Dynamic World)'], ['top1', 'label × confidence']];
   for (const c of state.info.classes) options.push(['prob/' + c, 'probability: ' + c.replaceAll('_', ' ')]);
   options.push(['change', 'change to another date']);
+  if (state.dates.some((d) => d.rgb)) options.push(['rgb', 'Sentinel-2 true colour']);
   sel.innerHTML = options.map(([v, t]) => `<option value="${v}">${t}</option>`).join('');
   sel.addEventListener('change', () => {
     state.layer = sel.value;
@@ -272,6 +285,7 @@ async function main() {
   setupDates();
   setupBoxTool();
   setupPlaces();
+  map.on('moveend', updateGifLink);
   map.on('click', (ev) => { if (!$('map').classList.contains('boxing') && Date.now() - boxedAt > 300) showPoint(ev.latlng); });
   refreshTiles();
   document.body.dataset.ready = '1';
