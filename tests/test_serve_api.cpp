@@ -271,7 +271,9 @@ TEST(ServeTiles, EtagCacheControlAndTheCache) {
   EXPECT_EQ(c.status, 304);
   EXPECT_TRUE(c.body.empty());
   // The cache keeps to its budget.
-  serve::Api small(serve::Catalog::load({serve_catalog()}), serve::ApiOptions{"", 1, 60});
+  serve::ApiOptions tiny;
+  tiny.tile_cache_bytes = 1;
+  serve::Api small(serve::Catalog::load({serve_catalog()}), tiny);
   EXPECT_EQ(get(small, url).status, 200);
   EXPECT_EQ(small.tile_cache().size(), 0u);
 }
@@ -619,7 +621,9 @@ TEST(ServeStatic, FilesUnderTheRootOnlyAndHostilePathsRefused) {
   }
   EXPECT_EQ(files.serve("/missing.js", "").status, 404);
   // Through the API, the same refusals.
-  serve::Api api(serve::Catalog::load({serve_catalog()}), serve::ApiOptions{tmp / "web", 1 << 20, 60});
+  serve::ApiOptions with_web;
+  with_web.web_root = tmp / "web";
+  serve::Api api(serve::Catalog::load({serve_catalog()}), with_web);
   EXPECT_EQ(get(api, "/").body, "<html>viewer</html>");
   EXPECT_EQ(get(api, "/%2e%2e/secret.txt").status, 403);
 }

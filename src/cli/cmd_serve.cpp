@@ -1,3 +1,4 @@
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
@@ -30,6 +31,10 @@ int cmd_serve(int argc, char** argv) {
             {{"maps", "DIR...", "strata predict output folders (each with predict.json)", "", true},
              {"scenes", "SPEC", "Sentinel-2 scenes for the rgb layer, matched by date (as predict's --scenes; repeatable); "
                                 "default: the scenes predict.json names, where they exist", "", false},
+             {"model", "CKPT", "checkpoint for online prediction (POST /api/v1/predict, /processes); off without", "", false},
+             {"jobs", "DIR", "where asynchronous jobs persist (default: .serve/jobs in the first --maps folder)", "", false},
+             {"max-predictions", "N", "predictions at once (more: 503 with Retry-After)", "1", false},
+             {"max-upload-mpx", "MPX", "largest upload in megapixels (width x height)", "16", false},
              {"listen", "HOST:PORT", "address to listen on (port 0: any free port)", "127.0.0.1:8080", false},
              {"web", "DIR", "the viewer's files (default: share/strata/web beside the binary)", "", false},
              {"workers", "N", "worker threads for GDAL reads and tiles", "4", false},
@@ -52,6 +57,12 @@ int cmd_serve(int argc, char** argv) {
   o.limits.max_body_bytes = static_cast<size_t>(args.get_int("max-body-mb", 1, 4096)) << 20;
   const std::chrono::milliseconds timeout{args.get_int("timeout-s", 1, 3600) * 1000};
   o.limits.read_timeout = o.limits.write_timeout = o.limits.request_deadline = timeout;
+  o.api.model = args.get("model");
+  if (!o.api.model.empty() && !fs::is_regular_file(o.api.model))
+    throw UsageError("strata serve: --model " + o.api.model + ": no such file");
+  o.api.jobs_dir = args.has("jobs") ? args.get("jobs") : (fs::path(o.maps.front()) / ".serve" / "jobs").string();
+  o.api.predict.max_concurrent = static_cast<int>(args.get_int("max-predictions", 1, 64));
+  o.api.predict.max_pixels = args.get_int("max-upload-mpx", 1, 1024) * 1000000;
   serve::run_serve(o);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/build_info.h"
+#include "core/error.h"
 #include "core/classes.h"
 #include "geo/bitmap_font.h"
 #include "geo/gif.h"
@@ -202,6 +203,14 @@ std::string take_file(const std::string& path) {
   return bytes.str();
 }
 
+// A file's bytes, the file left as it is.
+std::string take_file_copy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
 // A fresh temporary path for one response (several workers build files at once).
 std::string scratch_path(const std::string& ext) {
   static std::atomic<uint64_t> counter{0};
@@ -224,6 +233,11 @@ TileBounds mercator_of(const LonLatBounds& b) {
 Api::Api(Catalog catalog, ApiOptions options)
     : catalog_(std::move(catalog)), options_(std::move(options)), files_(options_.web_root), cache_(options_.tile_cache_bytes) {
   empty_tile_ = geo::encode_png(geo::Image(kTileSize, kTileSize), "empty tile");
+  if (!options_.model.empty()) {
+    if (options_.jobs_dir.empty()) throw UsageError("strata serve: online prediction needs a jobs folder");
+    predictor_ = std::make_unique<OnlinePredictor>(options_.model, options_.predict);
+    jobs_ = std::make_unique<JobStore>(options_.jobs_dir, *predictor_, options_.predict.max_concurrent, options_.max_queued_jobs);
+  }
   empty_etag_ = etag_of(empty_tile_);
 }
 
@@ -237,13 +251,19 @@ Response Api::handle(const Request& request) {
 
 Response Api::route(const Request& req) {
   const std::string raw = req.path();
-  if (req.method != "GET" && req.method != "HEAD") {
-    Response r = problem(405, "only GET and HEAD are served here");
-    r.headers.emplace_back("Allow", "GET, HEAD");
+  const bool ogc = raw == "/processes" || raw.rfind("/processes/", 0) == 0 || raw == "/jobs" || raw.rfind("/jobs/", 0) == 0;
+  const bool posting = req.method == "POST" && (raw == "/api/v1/predict" || raw == "/processes/classify/execution");
+  const bool deleting = req.method == "DELETE" && raw.rfind("/jobs/", 0) == 0;
+  if (req.method != "GET" && req.method != "HEAD" && !posting && !deleting) {
+    Response r = problem(405, "this path takes " + std::string(raw.rfind("/jobs/", 0) == 0 ? "GET, HEAD, DELETE" : "GET, HEAD") +
+                                  (raw == "/api/v1/predict" || raw == "/processes/classify/execution" ? " or POST" : ""));
+    r.headers.emplace_back("Allow", raw.rfind("/jobs/", 0) == 0 ? "GET, HEAD, DELETE"
+                                    : posting || raw == "/api/v1/predict" || raw == "/processes/classify/execution" ? "POST"
+                                                                                                                : "GET, HEAD");
     return r;
   }
   // The viewer's files canonicalise their own paths (static_files.h).
-  if (raw.rfind("/api/", 0) != 0 && raw != "/healthz") return files_.serve(raw, req.header("if-none-match"));
+  if (raw.rfind("/api/", 0) != 0 && raw != "/healthz" && !ogc) return files_.serve(raw, req.header("if-none-match"));
   const auto query = req.query();
   if (!query) reject(400, "malformed query (a bad %-escape or a NUL)");
   if (raw == "/healthz") {
@@ -261,7 +281,10 @@ Response Api::route(const Request& req) {
     segment = std::move(*d);
   }
   const std::string path = raw;
+  if (s[0] == "processes") return processes(s, req);
+  if (s[0] == "jobs") return jobs(s, req);
   if (s.size() < 3 || s[1] != "v1") reject(404, "no such endpoint (the API is under /api/v1/)");
+  if (posting) return predict(req, query->count("f") && query->at("f") == "json");
   const std::string& what = s[2];
   if (what == "info" && s.size() == 3) return info();
   if (what == "dates" && s.size() == 3) return dates();
@@ -553,6 +576,124 @@ Response Api::download(const std::string& file, const std::map<std::string, std:
   resp.body = take_file(path);
   resp.headers = {{"Cache-Control", "no-cache"}, {"Content-Disposition", "attachment; filename=\"strata-" + e.id + ".tif\""}};
   return resp;
+}
+
+namespace {
+
+void require_tiff_body(const Request& req) {
+  const std::string type = req.header("content-type");
+  if (!type.empty() && type.rfind("image/tiff", 0) != 0 && type.rfind("application/octet-stream", 0) != 0)
+    reject(415, "send the GeoTIFF itself as the body (Content-Type: image/tiff)");
+  if (req.body.empty()) reject(400, "no GeoTIFF in the body");
+}
+
+Response busy(const std::string& what) {
+  Response r = problem(503, what);
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
+Response cog_response(const std::string& path, const std::string& name) {
+  Response r;
+  r.content_type = "image/tiff; application=geotiff; profile=cloud-optimized";
+  r.body = take_file_copy(path);
+  r.headers = {{"Cache-Control", "no-store"}, {"Content-Disposition", "attachment; filename=\"" + name + "\""}};
+  return r;
+}
+
+}  // namespace
+
+Response Api::predict(const Request& req, bool json_answer) {
+  if (!predictor_) reject(404, "online prediction is off (strata serve --model CKPT turns it on)");
+  require_tiff_body(req);
+  try {
+    check_upload(req.body, predictor_->limits());
+  } catch (const UsageError& e) {
+    reject(422, e.what());
+  }
+  PredictSlot slot(*predictor_);
+  if (!slot.held()) return busy("all " + std::to_string(predictor_->limits().max_concurrent) + " prediction slots are busy");
+  const std::string work = scratch_path(".predict");
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{work};
+  const OnlineResult r = predictor_->predict(req.body, work);
+  if (!json_answer) return cog_response(r.cog, "strata-prediction.tif");
+  const PredictionSummary s = summarise_prediction(r.cog);
+  json pixels = json::object(), mean = json::object();
+  for (size_t c = 0; c < kNumClasses; ++c) {
+    pixels[class_names()[c]] = s.pixels[c];
+    mean[class_names()[c]] = s.mean_probability[c];
+  }
+  return json_response({{"width", r.shape.width}, {"height", r.shape.height}, {"bands", r.shape.bands},
+                        {"model_hash", r.model_hash}, {"classes", class_names()}, {"pixels", pixels},
+                        {"nodata_pixels", s.nodata_pixels}, {"mean_probability", mean}});
+}
+
+Response Api::processes(const std::vector<std::string>& s, const Request& req) {
+  if (!predictor_) reject(404, "online prediction is off (strata serve --model CKPT turns it on)");
+  const json summary = {{"id", "classify"},
+                        {"title", "Dynamic-World-style land cover of one Sentinel-2 GeoTIFF"},
+                        {"version", build::version()},
+                        {"jobControlOptions", json::array({"sync-execute", "async-execute", "dismiss"})},
+                        {"outputTransmission", json::array({"value"})},
+                        {"links", json::array({{{"href", "/processes/classify"}, {"rel", "self"}, {"type", "application/json"}}})}};
+  if (s.size() == 1) return json_response({{"processes", json::array({summary})}, {"links", json::array()}});
+  if (s.size() < 2 || s[1] != "classify") reject(404, "the one process is 'classify'");
+  if (s.size() == 2) {
+    json d = summary;
+    d["description"] = "strata predict with the served checkpoint: 9 class probabilities and the label as a COG";
+    d["inputs"] = {{"image", {{"title", "Sentinel-2 GeoTIFF, bands by description as strata predict reads them"},
+                              {"schema", {{"type", "string"}, {"contentEncoding", "binary"},
+                                          {"contentMediaType", "image/tiff; application=geotiff"}}}}}};
+    d["outputs"] = {{"classification", {{"schema", {{"type", "string"}, {"contentEncoding", "binary"},
+                                                    {"contentMediaType", "image/tiff; application=geotiff; profile=cloud-optimized"}}}}}};
+    return json_response(d);
+  }
+  if (s.size() != 3 || s[2] != "execution" || req.method != "POST") reject(404, "POST /processes/classify/execution");
+  if (req.header("prefer").find("respond-async") == std::string::npos) return predict(req, false);
+  require_tiff_body(req);
+  std::optional<std::string> id;
+  try {
+    id = jobs_->submit(req.body);
+  } catch (const UsageError& e) {
+    reject(422, e.what());
+  }
+  if (!id) return busy("the job queue is full");
+  Response r = json_response(*jobs_->status(*id), 201);
+  r.headers.emplace_back("Location", "/jobs/" + *id);
+  r.headers.emplace_back("Preference-Applied", "respond-async");
+  return r;
+}
+
+Response Api::jobs(const std::vector<std::string>& s, const Request& req) {
+  if (!jobs_) reject(404, "online prediction is off (strata serve --model CKPT turns it on)");
+  if (s.size() == 1) return json_response({{"jobs", jobs_->list()}, {"links", json::array()}});
+  const std::string& id = s[1];
+  if (!JobStore::valid_id(id)) reject(404, "no such job");
+  if (s.size() == 2 && req.method == "DELETE") {
+    auto before = jobs_->status(id);
+    if (!before || !jobs_->dismiss(id)) reject(404, "no such job");
+    (*before)["status"] = "dismissed";
+    return json_response(*before);
+  }
+  if (s.size() == 2) {
+    auto st = jobs_->status(id);
+    if (!st) reject(404, "no such job");
+    return json_response(*st);
+  }
+  if (s.size() == 3 && s[2] == "results") {
+    auto st = jobs_->status(id);
+    if (!st) reject(404, "no such job");
+    const auto cog = jobs_->result(id);
+    if (!cog) reject(404, "result not ready: the job is " + st->value("status", "?"));
+    return cog_response(*cog, "strata-" + id + ".tif");
+  }
+  reject(404, "no such job resource");
 }
 
 }  // namespace strata::serve
