@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,14 +54,19 @@ inline geo::Image decode_png(const std::string& bytes) {
   return img;
 }
 
-// A point in `to` CRS from `from` (traditional GIS order), through OGR directly.
+// A point in `to` CRS from `from` (traditional GIS order), through OGR directly (one
+// transformation per pair, kept).
 inline bool reproject(int from_epsg, const std::string& to_wkt, double& x, double& y) {
-  OGRSpatialReference a, b;
-  a.importFromEPSG(from_epsg);
-  b.importFromWkt(to_wkt.c_str());
-  a.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  b.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&a, &b));
+  static std::map<std::pair<int, std::string>, std::unique_ptr<OGRCoordinateTransformation>> cache;
+  auto& ct = cache[{from_epsg, to_wkt}];
+  if (!ct) {
+    OGRSpatialReference a, b;
+    a.importFromEPSG(from_epsg);
+    b.importFromWkt(to_wkt.c_str());
+    a.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    b.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    ct.reset(OGRCreateCoordinateTransformation(&a, &b));
+  }
   return ct && ct->Transform(1, &x, &y);
 }
 

@@ -1,6 +1,7 @@
 #include "serve/online_predict.h"
 
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -27,6 +28,30 @@ UploadShape check_upload(const std::string& bytes, const PredictLimits& limits) 
   return s;
 }
 
+OnlinePredictor::OnlinePredictor(std::string model, PredictLimits limits) : model_(std::move(model)), limits_(limits) {
+  for (int i = 0; i < std::max(1, limits_.max_concurrent); ++i)
+    threads_.emplace_back([this] {
+      while (true) {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;  // stopping, nothing left
+        auto task = std::move(tasks_.front());
+        tasks_.pop_front();
+        lock.unlock();
+        task();
+      }
+    });
+}
+
+OnlinePredictor::~OnlinePredictor() {
+  {
+    std::lock_guard lock(m_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
 bool OnlinePredictor::try_acquire() {
   int now = running_.load();
   while (now < limits_.max_concurrent)
@@ -36,7 +61,7 @@ bool OnlinePredictor::try_acquire() {
 
 void OnlinePredictor::release() { --running_; }
 
-OnlineResult OnlinePredictor::predict(const std::string& bytes, const std::string& work_dir) const {
+OnlineResult OnlinePredictor::predict(const std::string& bytes, const std::string& work_dir) {
   const UploadShape shape = check_upload(bytes, limits_);
   fs::create_directories(work_dir);
   const std::string input = (fs::path(work_dir) / "input.tif").string();
@@ -50,7 +75,18 @@ OnlineResult OnlinePredictor::predict(const std::string& bytes, const std::strin
   return r;
 }
 
-OnlineResult OnlinePredictor::predict_file(const std::string& input, const std::string& work_dir) const {
+OnlineResult OnlinePredictor::predict_file(const std::string& input, const std::string& work_dir) {
+  auto task = std::make_shared<std::packaged_task<OnlineResult()>>([&] { return run_predict_here(input, work_dir); });
+  std::future<OnlineResult> done = task->get_future();
+  {
+    std::lock_guard lock(m_);
+    tasks_.emplace_back([task] { (*task)(); });
+  }
+  cv_.notify_one();
+  return done.get();  // rethrows predict's error
+}
+
+OnlineResult OnlinePredictor::run_predict_here(const std::string& input, const std::string& work_dir) const {
   const geo::Raster in = geo::Raster::open(input);
   pipeline::PredictOptions o;
   o.model = model_;

@@ -7,7 +7,13 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/classes.h"
 
@@ -34,9 +40,15 @@ struct OnlineResult {
   std::string model_hash;
 };
 
+// Predictions run on max_concurrent threads of their own, whoever asks (an HTTP worker, a job
+// runner): the network's buffers then live in those threads' heaps only, so memory stays flat
+// however many HTTP workers take prediction requests in turn.
 class OnlinePredictor {
  public:
-  OnlinePredictor(std::string model, PredictLimits limits) : model_(std::move(model)), limits_(limits) {}
+  OnlinePredictor(std::string model, PredictLimits limits);
+  ~OnlinePredictor();
+  OnlinePredictor(const OnlinePredictor&) = delete;
+  OnlinePredictor& operator=(const OnlinePredictor&) = delete;
   const std::string& model() const { return model_; }
   const PredictLimits& limits() const { return limits_; }
 
@@ -45,14 +57,20 @@ class OnlinePredictor {
   void release();
 
   // Checks `bytes`, writes them to work_dir/input.tif and runs predict into work_dir/pred.
-  OnlineResult predict(const std::string& bytes, const std::string& work_dir) const;
+  OnlineResult predict(const std::string& bytes, const std::string& work_dir);
   // Runs predict on an upload already checked and written (a persisted job's input).
-  OnlineResult predict_file(const std::string& input, const std::string& work_dir) const;
+  OnlineResult predict_file(const std::string& input, const std::string& work_dir);
 
  private:
+  OnlineResult run_predict_here(const std::string& input, const std::string& work_dir) const;
   std::string model_;
   PredictLimits limits_;
   std::atomic<int> running_{0};
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
 };
 
 // A slot held for a scope.

@@ -23,22 +23,52 @@ geo::RGBA class_colour(int c, double brightness = 1.0) {
 bool is_class(float v) { return v == v && v >= 0 && v < kNumClasses && v == std::floor(v); }
 
 // Where each view pixel's centre falls on a grid (fractional col, row), NaN off the projection's
-// domain.
+// domain. PROJ transforms a lattice every 16 px and the pixels between are interpolated
+// bilinearly, as GDAL's approximate transformer does: over 16 px of a tile the map's projection
+// is linear to far below a pixel. Where a lattice point has no image, every pixel is transformed.
 void view_to_grid(MapReader& reader, const geo::Grid& g, const View& v, std::vector<double>& cols, std::vector<double>& rows) {
   const TileBounds& b = v.mercator;
   const double sx = (b.max_x - b.min_x) / v.width, sy = (b.max_y - b.min_y) / v.height;
   const size_t n = static_cast<size_t>(v.width) * static_cast<size_t>(v.height);
+  const geo::CrsTransform& ct = reader.from_web_mercator(g.crs_wkt);
   cols.resize(n);
   rows.resize(n);
+  constexpr int step = 16;
+  const int lw = (v.width + step - 1) / step + 1, lh = (v.height + step - 1) / step + 1;
+  std::vector<double> lx(static_cast<size_t>(lw * lh)), ly(lx.size());
+  for (int j = 0; j < lh; ++j)
+    for (int i = 0; i < lw; ++i) {
+      lx[static_cast<size_t>(j * lw + i)] = b.min_x + (std::min(i * step, v.width) + 0.5) * sx;
+      ly[static_cast<size_t>(j * lw + i)] = b.max_y - (std::min(j * step, v.height) + 0.5) * sy;
+    }
+  std::vector<int> ok(lx.size());
+  const bool lattice = ct.apply(lx.data(), ly.data(), lx.size(), ok.data());
+  if (lattice) {
+    for (int py = 0; py < v.height; ++py) {
+      const int j = py / step;
+      const double fy = static_cast<double>(py - j * step) / (std::min((j + 1) * step, v.height) - j * step);
+      for (int px = 0; px < v.width; ++px) {
+        const int i = px / step;
+        const double fx = static_cast<double>(px - i * step) / (std::min((i + 1) * step, v.width) - i * step);
+        const size_t k00 = static_cast<size_t>(j * lw + i), k10 = k00 + 1, k01 = k00 + static_cast<size_t>(lw), k11 = k01 + 1;
+        const double x = (lx[k00] * (1 - fx) + lx[k10] * fx) * (1 - fy) + (lx[k01] * (1 - fx) + lx[k11] * fx) * fy;
+        const double y = (ly[k00] * (1 - fx) + ly[k10] * fx) * (1 - fy) + (ly[k01] * (1 - fx) + ly[k11] * fx) * fy;
+        const size_t o = static_cast<size_t>(py) * static_cast<size_t>(v.width) + static_cast<size_t>(px);
+        cols[o] = (x - g.transform[0]) / g.transform[1];
+        rows[o] = (y - g.transform[3]) / g.transform[5];
+      }
+    }
+    return;
+  }
   for (int py = 0; py < v.height; ++py)
     for (int px = 0; px < v.width; ++px) {
       cols[static_cast<size_t>(py) * static_cast<size_t>(v.width) + static_cast<size_t>(px)] = b.min_x + (px + 0.5) * sx;
       rows[static_cast<size_t>(py) * static_cast<size_t>(v.width) + static_cast<size_t>(px)] = b.max_y - (py + 0.5) * sy;
     }
-  std::vector<int> ok(n);
-  reader.from_web_mercator(g.crs_wkt).apply(cols.data(), rows.data(), n, ok.data());
+  std::vector<int> each(n);
+  ct.apply(cols.data(), rows.data(), n, each.data());
   for (size_t i = 0; i < n; ++i) {
-    if (!ok[i]) {
+    if (!each[i]) {
       cols[i] = rows[i] = std::nan("");
       continue;
     }
