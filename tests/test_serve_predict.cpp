@@ -175,6 +175,33 @@ TEST(ServeProcesses, AsyncJobRunsAndIsDismissed) {
   EXPECT_EQ(get(api, "/jobs/" + std::string(32, 'z')).status, 404);
 }
 
+TEST(ServeProcesses, ExecuteDocumentWithTheImageInline) {
+  TempDir tmp;
+  serve::Api api(serve::Catalog::load({serve_catalog()}), predict_options(tmp / "jobs"));
+  const std::string tiff = read_bytes(scene_path());
+  std::string b64;  // RFC 4648 by hand, so the decoder is checked against an independent encoder
+  static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < tiff.size(); i += 3) {
+    const uint32_t n = (static_cast<uint8_t>(tiff[i]) << 16) | (i + 1 < tiff.size() ? static_cast<uint8_t>(tiff[i + 1]) << 8 : 0) |
+                       (i + 2 < tiff.size() ? static_cast<uint8_t>(tiff[i + 2]) : 0);
+    b64 += abc[(n >> 18) & 63];
+    b64 += abc[(n >> 12) & 63];
+    b64 += i + 1 < tiff.size() ? abc[(n >> 6) & 63] : '=';
+    b64 += i + 2 < tiff.size() ? abc[n & 63] : '=';
+  }
+  const json doc = {{"inputs", {{"image", {{"value", b64}, {"mediaType", "image/tiff; application=geotiff"}}}}}};
+  const serve::Response r = post(api, "/processes/classify/execution", doc.dump(), {{"content-type", "application/json"}});
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  std::ofstream(tmp / "doc.tif", std::ios::binary) << r.body;
+  EXPECT_EQ(bands_of(tmp / "doc.tif"), predict_reference(tmp));
+  // By reference, broken base64, no image: refused.
+  for (const json& bad : {json{{"inputs", {{"image", {{"href", "http://example.com/x.tif"}}}}}},
+                          json{{"inputs", {{"image", "@@@"}}}}, json{{"inputs", json::object()}}}) {
+    const serve::Response e = post(api, "/processes/classify/execution", bad.dump(), {{"content-type", "application/json"}});
+    EXPECT_EQ(e.status, 400) << bad.dump();
+  }
+}
+
 TEST(ServeProcesses, JobsSurviveARestart) {
   TempDir tmp;
   std::string queued, running;

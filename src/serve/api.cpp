@@ -19,6 +19,7 @@
 #include "pipeline/predict_output.h"
 #include "pipeline/change.h"
 #include "pipeline/stats.h"
+#include "serve/base64.h"
 #include "serve/map_reader.h"
 #include "serve/tile_render.h"
 #include "serve/web_mercator.h"
@@ -587,6 +588,31 @@ void require_tiff_body(const Request& req) {
   if (req.body.empty()) reject(400, "no GeoTIFF in the body");
 }
 
+// The GeoTIFF of an execution request: the body itself (image/tiff), or an OGC execute document
+// (application/json) with the image inline, {"inputs": {"image": {"value": BASE64}}} or
+// {"inputs": {"image": BASE64}}. References ("href") are refused: the server fetches nothing.
+std::string execution_input(const Request& req) {
+  if (req.header("content-type").rfind("application/json", 0) != 0) {
+    require_tiff_body(req);
+    return req.body;
+  }
+  json doc;
+  try {
+    doc = json::parse(req.body);
+  } catch (const json::exception&) {
+    reject(400, "the execute document is not valid JSON");
+  }
+  const json* image = doc.contains("inputs") && doc["inputs"].is_object() && doc["inputs"].contains("image")
+                          ? &doc["inputs"]["image"] : nullptr;
+  if (!image) reject(400, "the execute document has no inputs.image");
+  if (image->is_object() && image->contains("href")) reject(400, "inputs.image.href: give the image by value; the server fetches nothing");
+  const json* value = image->is_string() ? image : image->is_object() && image->contains("value") ? &(*image)["value"] : nullptr;
+  if (!value || !value->is_string()) reject(400, "inputs.image: a base64 string or {\"value\": base64}");
+  auto bytes = base64_decode(value->get<std::string>());
+  if (!bytes || bytes->empty()) reject(400, "inputs.image: not valid base64");
+  return *bytes;
+}
+
 Response busy(const std::string& what) {
   Response r = problem(503, what);
   r.headers.emplace_back("Retry-After", "5");
@@ -606,8 +632,12 @@ Response cog_response(const std::string& path, const std::string& name) {
 Response Api::predict(const Request& req, bool json_answer) {
   if (!predictor_) reject(404, "online prediction is off (strata serve --model CKPT turns it on)");
   require_tiff_body(req);
+  return predict_bytes(req.body, json_answer);
+}
+
+Response Api::predict_bytes(const std::string& tiff, bool json_answer) {
   try {
-    check_upload(req.body, predictor_->limits());
+    check_upload(tiff, predictor_->limits());
   } catch (const UsageError& e) {
     reject(422, e.what());
   }
@@ -621,7 +651,7 @@ Response Api::predict(const Request& req, bool json_answer) {
       std::filesystem::remove_all(dir, ec);
     }
   } cleanup{work};
-  const OnlineResult r = predictor_->predict(req.body, work);
+  const OnlineResult r = predictor_->predict(tiff, work);
   if (!json_answer) return cog_response(r.cog, "strata-prediction.tif");
   const PredictionSummary s = summarise_prediction(r.cog);
   json pixels = json::object(), mean = json::object();
@@ -655,11 +685,11 @@ Response Api::processes(const std::vector<std::string>& s, const Request& req) {
     return json_response(d);
   }
   if (s.size() != 3 || s[2] != "execution" || req.method != "POST") reject(404, "POST /processes/classify/execution");
-  if (req.header("prefer").find("respond-async") == std::string::npos) return predict(req, false);
-  require_tiff_body(req);
+  const std::string tiff = execution_input(req);
+  if (req.header("prefer").find("respond-async") == std::string::npos) return predict_bytes(tiff, false);
   std::optional<std::string> id;
   try {
-    id = jobs_->submit(req.body);
+    id = jobs_->submit(tiff);
   } catch (const UsageError& e) {
     reject(422, e.what());
   }

@@ -58,6 +58,7 @@ class Api {
   Response timelapse(const std::map<std::string, std::string>& query);
   Response download(const std::string& file, const std::map<std::string, std::string>& query);
   Response predict(const Request& request, bool json_answer);
+  Response predict_bytes(const std::string& tiff, bool json_answer);
   Response processes(const std::vector<std::string>& segments, const Request& request);
   Response jobs(const std::vector<std::string>& segments, const Request& request);
 

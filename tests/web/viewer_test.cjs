@@ -29,7 +29,9 @@ async function waitFor(page, fn, what, timeout = 20000, ...args) {
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+    // As root (CI containers) chromium needs --no-sandbox; small /dev/shm needs --disable-dev-shm-usage.
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update'],
   });
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
