@@ -126,6 +126,28 @@ TEST(ServeCatalog, DatesAndBoundsFromPredictOutputs) {
   EXPECT_NE(error_of([] { serve::Catalog::load({serve_catalog(), serve_catalog()}); }).find("two maps"), std::string::npos);
 }
 
+TEST(ServeCatalog, SeveralFoldersMakeOneCatalog) {
+  // The fixture's four dates split over two predict folders (each predict.json listing two).
+  TempDir tmp;
+  for (int part = 0; part < 2; ++part) {
+    const std::string dir = tmp / ("part" + std::to_string(part));
+    std::filesystem::copy(serve_catalog(), dir, std::filesystem::copy_options::recursive);
+    std::ifstream in(dir + "/predict.json");
+    json run = json::parse(in);
+    json kept = json::array();
+    for (size_t i = 0; i < run["products"].size(); ++i)
+      if (static_cast<int>(i / 2) == part) kept.push_back(run["products"][i]);
+    run["products"] = kept;
+    std::ofstream(dir + "/predict.json") << run.dump();
+  }
+  const serve::Catalog c = serve::Catalog::load({tmp / "part1", tmp / "part0"});
+  ASSERT_EQ(c.entries().size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(c.entries()[static_cast<size_t>(i)].id, synth_date(i));  // in date order
+  EXPECT_NE(c.entries()[0].folder, c.entries()[3].folder);
+  serve::Api api(serve::Catalog::load({tmp / "part0", tmp / "part1"}), serve::ApiOptions{});
+  EXPECT_EQ(body_json(get(api, "/api/v1/timeseries/0,0"))["series"].size(), 4u);
+}
+
 TEST(ServeApi, HealthInfoDates) {
   serve::Api& api = fixture_api();
   serve::Response r = get(api, "/healthz");
