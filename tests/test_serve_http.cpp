@@ -187,6 +187,24 @@ TEST(ServeHttp, RequestWaitingPastItsDeadlineIs503) {
   close(slow);
 }
 
+TEST(ServeHttp, ConnectionsBeyondTheLimitAre503) {
+  serve::ServerLimits l = small_limits();
+  l.max_connections = 2;
+  l.read_timeout = l.keep_alive = 3000ms;
+  Server srv(l);
+  const int a = connect_to(srv.port()), b = connect_to(srv.port());
+  std::this_thread::sleep_for(100ms);  // both accepted and waiting for a request
+  const std::string third = exchange(srv.port(), "GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(third), 503) << third;
+  EXPECT_NE(third.find("Retry-After: 1"), std::string::npos);
+  send_all(a, "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(read_until_close(a)), 200);
+  close(a);
+  close(b);
+  std::this_thread::sleep_for(100ms);  // both gone: room again
+  EXPECT_EQ(status_of(exchange(srv.port(), "GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 200);
+}
+
 TEST(ServeHttp, HeadHasTheLengthButNoBody) {
   Server srv(small_limits());
   const std::string r = exchange(srv.port(), "HEAD /abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

@@ -27,6 +27,7 @@ struct Shared {
   Handler handler;
   asio::thread_pool workers;
   std::atomic<size_t> queued{0};
+  std::atomic<size_t> connections{0};
   Shared(ServerLimits l, Handler h) : limits(l), handler(std::move(h)), workers(static_cast<size_t>(std::max(1, l.workers))) {}
 };
 
@@ -44,8 +45,17 @@ http::response<http::string_body> to_beast(const Response& r, unsigned version, 
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), s_(shared) {}
-  void start() { read_header(); }
+  Session(tcp::socket socket, Shared& shared) : stream_(std::move(socket)), s_(shared) { ++s_.connections; }
+  ~Session() { --s_.connections; }
+  void start() {
+    if (s_.connections.load() > s_.limits.max_connections) {
+      Response r = problem(503, "too many connections (" + std::to_string(s_.limits.max_connections) + ")");
+      r.headers.emplace_back("Retry-After", "1");
+      keep_alive_ = false;
+      return write(r, false);
+    }
+    read_header();
+  }
 
  private:
   void read_header() {

@@ -9,7 +9,8 @@
 //   malformed request -> 400, all with Connection: close; a request that waits for a worker
 //   longer than request_deadline, or finds max_queued requests already waiting -> 503 with
 //   Retry-After; a client that sends nothing for read_timeout (keep_alive between requests), or
-//   does not take the response within write_timeout, is disconnected.
+//   does not take the response within write_timeout, is disconnected; a connection beyond
+//   max_connections open at once is answered 503 and closed.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -29,6 +30,7 @@ struct ServerLimits {
   int io_threads = 2;
   int workers = 4;
   size_t max_queued = 512;
+  size_t max_connections = 1024;
 };
 
 using Handler = std::function<Response(const Request&)>;
