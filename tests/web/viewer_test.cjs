@@ -105,6 +105,36 @@ async function waitFor(page, fn, what, timeout = 20000, ...args) {
   await waitFor(page, () => [...document.querySelectorAll('img.leaflet-tile')].some((e) => e.src.includes('/prob/water/')), 'prob/water tiles');
   await page.screenshot({ path: path.join(artefacts, '5-prob-water.png') });
 
+  // The true-colour layer of the scenes predict read.
+  await page.select('#layer', 'rgb');
+  await waitFor(page, () => [...document.querySelectorAll('img.leaflet-tile-loaded')].some((e) => e.src.includes('/rgb/')), 'rgb tiles');
+  await page.screenshot({ path: path.join(artefacts, '5-rgb.png') });
+
+  // The play button steps through the dates; a second press stops it.
+  const before = await page.$eval('#date-label', (e) => e.value);
+  await page.click('#play');
+  await waitFor(page, (d) => document.getElementById('date-label').value !== d, 'the timelapse to advance', 5000, before);
+  await page.click('#play');
+  const stopped = await page.$eval('#date-label', (e) => e.value);
+  await sleep(1500);
+  if ((await page.$eval('#date-label', (e) => e.value)) !== stopped) fail('the timelapse did not stop');
+
+  // The date range: a start after the shown date (the first, set by the slider) moves the map into
+  // the range.
+  await page.evaluate(() => {
+    const s = document.getElementById('date-slider');
+    s.value = '0';
+    s.dispatchEvent(new Event('input'));
+  });
+  if ((await page.$eval('#date-label', (e) => e.value)) !== dates.dates[0].date) fail('the slider did not move to the first date');
+  await page.evaluate((d) => {
+    const s = document.getElementById('start');
+    s.value = d;
+    s.dispatchEvent(new Event('change'));
+  }, dates.dates[dates.dates.length - 1].date);
+  await waitFor(page, (d) => document.getElementById('date-label').value === d, 'the date range to apply', 5000,
+    dates.dates[dates.dates.length - 1].date);
+
   // 6. The place box: coordinates move the map.
   await page.click('#place', { clickCount: 3 });
   await page.type('#place', '10.5, 20.25');
