@@ -62,3 +62,6 @@ echo "  dataset/    HDF5 patch shards + manifest.json                run/       
 echo "  maps/       a VRT per date (9 probabilities + label)         evaluate/   accuracy per date (JSON)"
 echo "  stats.csv   km2 per class per date                           change/     $before -> $during: change.tif, transitions.csv"
 echo "  pictures/   timelapse.gif, map, confidence and change PNGs"
+echo
+echo "demo: to explore the maps in the web viewer (tiles, a point's probabilities over time, areas in a box):"
+echo "  $strata serve --maps $out/maps        # then open http://127.0.0.1:8080/"

@@ -15,9 +15,14 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   nlohmann-json3-dev libtomlplusplus-dev
   libsnappy-dev                       # strata import-model: TensorFlow's variables.index blocks
+  libboost-dev                        # strata serve: Boost.Beast and Asio (header-only)
+  chromium                            # strata serve's browser test (ctest -L web, puppeteer-core)
   python3-numpy python3-h5py python3-gdal
 )
 if [[ "${1:-}" == "--torch" ]]; then packages+=(python3-torch); fi
+# The viewer's npm packages (npm ci at build time): Debian's node and npm, unless a node with its
+# own npm is installed already (NodeSource's nodejs carries npm and conflicts with Debian's).
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@ int cmd_evaluate(int argc, char** argv);
 int cmd_change(int argc, char** argv);
 int cmd_stats(int argc, char** argv);
 int cmd_import_model(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 // Shared by the commands: parses argv[2..], applies --verbose/--quiet; false when --help was
 // asked (the usage is then printed and the command returns 0).

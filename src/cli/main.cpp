@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"predict", strata::cli::cmd_predict, "checkpoint + scenes -> tiled probability/label COGs and a VRT (MPI, incremental)"},
     {"prepare", strata::cli::cmd_prepare, "scenes + labels -> balanced, split HDF5 patch shards (MPI-parallel)"},
     {"render", strata::cli::cmd_render, "PNG maps with a legend (labels, confidence, true colour) and GIF timelapses"},
+    {"serve", strata::cli::cmd_serve, "HTTP map tiles, point time series, areas and change over predict outputs, and a web viewer"},
     {"stats", strata::cli::cmd_stats, "area per class (km2) of land-cover maps, per date"},
     {"train", strata::cli::cmd_train, "data-parallel training from a prepared dataset (MPI), checkpoints, resume"},
     {"synth", strata::cli::cmd_synth, "realistic synthetic Sentinel-2 time series with labels, clouds and events"},

@@ -10,14 +10,20 @@
 // Areas come from geo::pixel_area_m2 (true areas row by row in a geographic CRS).
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/classes.h"
+#include "geo/grid.h"
 
 namespace strata::pipeline {
 
 constexpr uint8_t transition_code(int from, int to) { return static_cast<uint8_t>(10 * from + to); }
+
+// The colour change.tif's colour table gives a transition (RGBA): a changed pixel in its new
+// class's colour, an unchanged one in a pale tint of its class.
+std::array<uint8_t, 4> transition_colour(int from, int to);
 
 struct ChangeOptions {
   std::string from, to, out_dir;
@@ -39,5 +45,11 @@ struct ChangeResult {
 };
 
 ChangeResult detect_change(const ChangeOptions& options);
+
+// The same counts as detect_change over `window` of A's grid (clipped to it; the whole grid by
+// default), without writing anything: `strata serve`'s change scorecard for a box. The file
+// names in the result stay empty.
+ChangeResult change_matrix(const std::string& from, const std::string& to, double min_area_ha = 0,
+                           const std::optional<geo::Window>& window = std::nullopt);
 
 }  // namespace strata::pipeline

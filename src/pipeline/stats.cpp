@@ -11,18 +11,17 @@
 #include "pipeline/scene_inputs.h"
 
 namespace strata::pipeline {
-namespace {
-
-ClassAreas areas_of(const std::string& path) {
+ClassAreas class_areas_of(const std::string& path, const std::optional<geo::Window>& window) {
   const ClassRaster in = ClassRaster::open(path);
   ClassAreas a;
   a.input = path;
   a.date = date_in_name(path);
   const geo::Grid& g = in.grid();
-  const int64_t rows = block_rows(g.width);
+  const geo::Window whole = window ? geo::intersect(*window, g.full()) : g.full();
+  const int64_t rows = block_rows(std::max<int64_t>(whole.width, 1));
   std::vector<uint8_t> classes;
-  for (int64_t y = 0; y < g.height; y += rows) {
-    const geo::Window w{0, y, g.width, std::min(rows, g.height - y)};
+  for (int64_t y = whole.y; y < whole.y + whole.height; y += rows) {
+    const geo::Window w{whole.x, y, whole.width, std::min(rows, whole.y + whole.height - y)};
     classes.resize(static_cast<size_t>(w.pixels()));
     in.read(w, classes.data());
     const std::vector<double> area = geo::pixel_area_m2(g, w, path);
@@ -42,12 +41,10 @@ ClassAreas areas_of(const std::string& path) {
   return a;
 }
 
-}  // namespace
-
 std::vector<ClassAreas> class_areas(const StatsOptions& o) {
   if (o.inputs.empty()) throw UsageError("strata stats: no --input given");
   std::vector<ClassAreas> out;
-  for (const std::string& path : o.inputs) out.push_back(areas_of(path));
+  for (const std::string& path : o.inputs) out.push_back(class_areas_of(path));
   if (!o.csv.empty()) write_text_atomically(o.csv, class_areas_csv(out));
   if (!o.json.empty()) write_text_atomically(o.json, class_areas_json(out));
   return out;

@@ -4,10 +4,12 @@
 // geo::pixel_area_m2. CSV: input,date,water,...,snow_and_ice,nodata (km2, header first).
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/classes.h"
+#include "geo/grid.h"
 
 namespace strata::pipeline {
 
@@ -25,6 +27,10 @@ struct ClassAreas {
 };
 
 std::vector<ClassAreas> class_areas(const StatsOptions& options);
+
+// One map's areas, over its whole grid or over `window` of it (clipped to the grid): what
+// class_areas counts per input, and what `strata serve`'s statistics for a box count.
+ClassAreas class_areas_of(const std::string& path, const std::optional<geo::Window>& window = std::nullopt);
 
 std::string class_areas_csv(const std::vector<ClassAreas>& areas);
 std::string class_areas_json(const std::vector<ClassAreas>& areas);
