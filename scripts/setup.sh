@@ -15,6 +15,7 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   nlohmann-json3-dev libtomlplusplus-dev
   libsnappy-dev                       # strata import-model: TensorFlow's variables.index blocks
+  libboost-context-dev                # the CUDA emulator (kernels/emulator/): a fiber per CUDA thread
   python3-numpy python3-h5py python3-gdal
 )
 if [[ "${1:-}" == "--torch" ]]; then packages+=(python3-torch); fi
