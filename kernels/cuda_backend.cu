@@ -226,6 +226,7 @@ class CudaBackend final : public nn::Backend, private Workspace {
     if (bytes > scratch_bytes_) {
       arena_.release(scratch_);  // queued users of the old block run first: stream order
       scratch_ = nullptr;
+      scratch_bytes_ = 0;  // if allocate() throws, no later call may take the released block's size
       scratch_ = arena_.allocate(bytes);
       scratch_bytes_ = bytes;
     }
@@ -253,6 +254,16 @@ std::vector<DeviceDescription> list_devices() {
   std::vector<DeviceDescription> out;
   for (int i = 0; i < count; ++i) out.push_back({i, describe(i)});
   return out;
+}
+
+std::string device_problem() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return std::string("cudaGetDeviceCount failed: ") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
+  }
+  return count == 0 ? "cudaGetDeviceCount found no GPU" : "";
 }
 
 std::unique_ptr<nn::Backend> make_cuda_backend(int index, nn::ConvPrecision precision) {

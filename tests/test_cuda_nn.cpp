@@ -11,6 +11,7 @@
 #include "nn/model.h"
 #include "nn/ops/conv2d.h"
 #include "nn/trainer.h"
+#include "gpu_required.h"
 #include "model_batch.h"
 #include "op_test_util.h"
 
@@ -22,15 +23,6 @@ using test::Batch;
 using test::DeviceArray;
 using test::make_batch;
 using test::random_floats;
-
-bool have_gpu() {
-  for (const auto& d : available_devices())
-    if (d.device == Device::cuda) return true;
-  return false;
-}
-
-#define SKIP_WITHOUT_GPU() \
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device here (CUDA: " << cuda_version_string() << ")"
 
 // The losses of `steps` AdamW steps and the probabilities afterwards, on `be`.
 struct TrainRun {
@@ -54,7 +46,7 @@ TrainRun train(Backend& be, const ModelConfig& c, const Batch& b, int steps) {
 const ModelConfig kModels[] = {{"sample-fcn", 5, 4, {8, 6}}, {"unet-small", 5, 4, {8, 16}}};
 
 TEST(CudaBackend, TrainingTracksTheCpu) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   for (const ModelConfig& c : kModels) {
     const Batch b = make_batch(c, 3, 16, 24, 11);
     auto cpu = make_cpu_backend();
@@ -69,7 +61,7 @@ TEST(CudaBackend, TrainingTracksTheCpu) {
 }
 
 TEST(CudaBackend, TensorCoreTrainingStaysCloseToFp32) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   for (ConvPrecision p : {ConvPrecision::tf32, ConvPrecision::bf16}) {
     const ModelConfig& c = kModels[1];
     const Batch b = make_batch(c, 2, 16, 16, 12);
@@ -82,7 +74,7 @@ TEST(CudaBackend, TensorCoreTrainingStaysCloseToFp32) {
 }
 
 TEST(CudaBackend, AStepOfAKnownShapeMakesNoCudaMalloc) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   auto be = make_backend(Device::cuda);
   ASSERT_GE(be->allocation_count(), 0) << "the CUDA backend counts its cudaMallocs";
   for (const ModelConfig& c : kModels) {
@@ -108,7 +100,7 @@ TEST(CudaBackend, AStepOfAKnownShapeMakesNoCudaMalloc) {
 // Guards against a silent fall-back to fp32: a tensor-core convolution differs from the fp32 one
 // by its rounding, and by no more than the precision allows.
 TEST(CudaBackend, TensorCorePrecisionsAreInUse) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   const Conv2dShape s{2, 32, 19, 17, 40, 3, 1};
   const std::vector<float> x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2);
   std::vector<float> want(static_cast<size_t>(s.output_size()));

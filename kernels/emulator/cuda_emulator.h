@@ -70,6 +70,8 @@ T shuffle_as(int op, unsigned mask, T v, int lane_arg, int width, Site site) {
 void launch(const char* kernel, const char* file, int line, dim3 grid, dim3 block, size_t dynamic_shared_bytes,
             cudaStream_t stream, std::function<void()> body);
 void set_max_dynamic_shared(const char* kernel, int bytes);
+// For tests of out-of-memory handling: the next `count` cudaMalloc calls fail as a full device's do.
+void fail_next_cuda_mallocs(int count);
 
 }  // namespace strata::emu
 

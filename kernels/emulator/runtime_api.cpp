@@ -2,6 +2,7 @@
 // device side lies inside one live allocation; errors are per host thread as CUDA's are.
 #include "kernels/emulator/runtime_api.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -25,6 +26,8 @@ Streams& handles() {
   return s;
 }
 
+std::atomic<int> g_failing_mallocs{0};
+
 constexpr size_t kDeviceMemory = size_t{8} << 30;  // what the emulated device reports
 constexpr int kMultiprocessors = 4;                 // small: split-K and reduction grids stay short
 
@@ -36,6 +39,8 @@ cudaError_t fail_with(cudaError_t err, std::string detail) {
 bool known_stream(cudaStream_t s) { return s == nullptr || handles().streams.count(s) != 0; }
 
 }  // namespace
+
+void fail_next_cuda_mallocs(int count) { g_failing_mallocs = count; }
 
 std::recursive_mutex& device_mutex() {
   static std::recursive_mutex m;
@@ -151,6 +156,11 @@ const char* cudaGetErrorString(cudaError_t err) {
 
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   std::lock_guard lock(device_mutex());
+  if (g_failing_mallocs > 0) {
+    --g_failing_mallocs;
+    *ptr = nullptr;
+    return fail_with(cudaErrorMemoryAllocation, "out of memory: CUDA emulator: a failure fail_next_cuda_mallocs asked for");
+  }
   // Fresh device memory is NaN (0xff bytes), so an element a kernel never writes shows.
   void* p = bytes > kDeviceMemory ? nullptr
                                   : map_guarded(bytes, 256, Region::device,

@@ -35,6 +35,14 @@ std::unique_ptr<Backend> make_backend(Device device, int index, ConvPrecision pr
 #endif
 }
 
+std::string cuda_device_problem() {
+#ifdef STRATA_HAVE_CUDA
+  return cuda::device_problem();
+#else
+  return "this strata was built without the CUDA backend";
+#endif
+}
+
 std::string cuda_version_string() {
 #ifdef STRATA_HAVE_CUDA
   return cuda::runtime_version_string();
