@@ -452,6 +452,20 @@ OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, i
             DeviceArray<float> dout(be, want.size());
             be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
             EXPECT_TRUE(all_close(dout.host(), want, kTol));
+            // Other parameters on the same backend are followed (CUDA keeps them on the device and
+            // uploads a change), and the first ones again cost no allocation.
+            BandNormalization other = norm;
+            for (float& v : other.b) v *= 2.0f;
+            F want_other(dn.size());
+            normalize_bands_reference(dn.data(), want_other.data(), other, batch, pixels);
+            DeviceArray<float> dother(be, want.size());
+            be.normalize_bands(ddn.get(), dother.get(), other, batch, pixels);
+            EXPECT_TRUE(all_close(dother.host(), want_other, kTol)) << "changed parameters";
+            const int64_t allocations = be.allocation_count();
+            be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
+            be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
+            EXPECT_TRUE(all_close(dout.host(), want, kTol)) << "the first parameters again";
+            EXPECT_EQ(be.allocation_count(), allocations);
           }};
 }
 

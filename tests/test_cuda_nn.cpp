@@ -73,6 +73,39 @@ TEST(CudaBackend, TensorCoreTrainingStaysCloseToFp32) {
   }
 }
 
+// The kernels' limits are refusals with the way out, checked before anything is launched: 32-bit
+// indexing of the convolutions, 65,535 channels of the per-channel reductions (gridDim.y).
+TEST(CudaBackend, ShapesBeyondTheKernelsLimitsAreRefused) {
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
+  auto be = make_backend(Device::cuda);
+  const Conv2dShape big{2048, 64, 256, 256, 64, 3, 1};  // 8.6e9 input elements: no memory is touched
+  try {
+    be->conv2d_forward(big, nullptr, nullptr, nullptr, nullptr);
+    ADD_FAILURE() << "a conv2d past 2^31 elements ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("beyond the CUDA kernels' 32-bit indexing"), std::string::npos) << e.what();
+  }
+  const BatchNormShape wide{1, 70000, 1, 1e-5f, 0.1f};
+  DeviceArray<float> x(*be, random_floats(wide.c, 1)), ones(*be, std::vector<float>(70000, 1.0f)),
+      zeros(*be, std::vector<float>(70000, 0.0f)), rm(*be, std::vector<float>(70000, 0.0f)),
+      rv(*be, std::vector<float>(70000, 1.0f)), y(*be, size_t{70000}), mean(*be, size_t{70000}),
+      invstd(*be, size_t{70000});
+  try {
+    be->batch_norm_forward_train(wide, x.get(), ones.get(), zeros.get(), rm.get(), rv.get(), y.get(), mean.get(),
+                                 invstd.get());
+    ADD_FAILURE() << "a batch norm over 70000 channels ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 65535 channels"), std::string::npos) << e.what();
+  }
+  const DepthwiseConv2dShape deep{1, 70000, 1, 1, 3};
+  try {
+    be->depthwise_conv2d_backward(deep, x.get(), nullptr, x.get(), nullptr, nullptr, y.get());
+    ADD_FAILURE() << "a depthwise weight gradient over 70000 channels ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 65535 channels"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CudaBackend, AStepOfAKnownShapeMakesNoCudaMalloc) {
   STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   auto be = make_backend(Device::cuda);
