@@ -103,7 +103,8 @@ float cross_entropy(const Launch& ctx, const nn::CrossEntropyShape& s, const flo
   STRATA_LAUNCH(ce_total_kernel, 1, 1, 0, ctx.stream, partials, blocks, total);
   STRATA_CUDA_CHECK_LAUNCH();
   if (dlogits) {
-    STRATA_LAUNCH(ce_grad_kernel, grid_for(pixels), kThreads, 0, ctx.stream, s, logits, labels, class_weights, total, dlogits);
+    STRATA_LAUNCH(ce_grad_kernel, grid_for(pixels), kThreads, 0, ctx.stream,
+                  s, logits, labels, class_weights, total, dlogits);
     STRATA_CUDA_CHECK_LAUNCH();
   }
   struct {

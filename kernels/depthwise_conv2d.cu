@@ -110,9 +110,9 @@ void launch_depthwise(const Launch& ctx, const nn::DepthwiseConv2dShape& s, cons
   // planes (each block loops over the rest).
   const dim3 grid(std::min(grid_for(hw), 1024u), static_cast<unsigned>(std::min<int64_t>(planes, 65535)));
   const auto shared = static_cast<size_t>(s.k * s.k) * sizeof(float);
-  STRATA_LAUNCH(depthwise_kernel, grid, kThreads, shared, ctx.stream, x, w, b, y, static_cast<int>(planes), static_cast<int>(s.c),
-                                                           static_cast<int>(s.h), static_cast<int>(s.w),
-                                                           static_cast<int>(s.k), flip);
+  STRATA_LAUNCH(depthwise_kernel, grid, kThreads, shared, ctx.stream,
+                x, w, b, y, static_cast<int>(planes), static_cast<int>(s.c), static_cast<int>(s.h),
+                static_cast<int>(s.w), static_cast<int>(s.k), flip);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

@@ -47,7 +47,8 @@ void max_pool2x2_forward(const Launch& ctx, const nn::PoolShape& s, const float*
 }
 
 void max_pool2x2_backward(const Launch& ctx, const nn::PoolShape& s, const float* x, const float* dy, float* dx) {
-  STRATA_LAUNCH(max_pool_backward_kernel, grid_for(s.input_size()), kThreads, 0, ctx.stream, x, dy, dx, s.n * s.c, s.h, s.w);
+  STRATA_LAUNCH(max_pool_backward_kernel, grid_for(s.input_size()), kThreads, 0, ctx.stream,
+                x, dy, dx, s.n * s.c, s.h, s.w);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
