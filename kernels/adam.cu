@@ -45,7 +45,7 @@ void adam_step(const Launch& ctx, const nn::AdamHyper& h, float* param, const fl
                     static_cast<float>(h.lr / bc1),
                     static_cast<float>(std::sqrt(bc2)),
                     h.decoupled};
-  adam_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(t, param, grad, m, v, count);
+  STRATA_LAUNCH(adam_kernel, grid_for(count), kThreads, 0, ctx.stream, t, param, grad, m, v, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

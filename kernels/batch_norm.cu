@@ -136,19 +136,20 @@ void batch_norm_forward_train(const Launch& ctx, const nn::BatchNormShape& s, co
                               float* save_invstd) {
   const ChannelScratch t = channel_scratch(ctx, s);
   channel_partials(ctx, SumX{x, s.c, s.hw}, s.n, s.c, s.hw, t.chunks, t.partials);
-  mean_kernel<<<grid_for(s.c), kThreads, 0, ctx.stream>>>(t.partials, t.chunks, s, t.per_channel);
+  STRATA_LAUNCH(mean_kernel, grid_for(s.c), kThreads, 0, ctx.stream, t.partials, t.chunks, s, t.per_channel);
   STRATA_CUDA_CHECK_LAUNCH();
   channel_partials(ctx, SumSquaredDeviation{x, t.per_channel, s.c, s.hw}, s.n, s.c, s.hw, t.chunks, t.partials);
-  variance_kernel<<<grid_for(s.c), kThreads, 0, ctx.stream>>>(t.partials, t.chunks, s, t.per_channel, running_mean,
-                                                               running_var, save_mean, save_invstd);
+  STRATA_LAUNCH(variance_kernel, grid_for(s.c), kThreads, 0, ctx.stream,
+                t.partials, t.chunks, s, t.per_channel, running_mean, running_var, save_mean, save_invstd);
   STRATA_CUDA_CHECK_LAUNCH();
-  normalize_train_kernel<<<grid_for(s.size()), kThreads, 0, ctx.stream>>>(s, x, gamma, beta, t.per_channel, y);
+  STRATA_LAUNCH(normalize_train_kernel, grid_for(s.size()), kThreads, 0, ctx.stream,
+                s, x, gamma, beta, t.per_channel, y);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void batch_norm_forward_eval(const Launch& ctx, const nn::BatchNormShape& s, const float* x, const float* gamma,
                              const float* beta, const float* running_mean, const float* running_var, float* y) {
-  normalize_eval_kernel<<<grid_for(s.size()), kThreads, 0, ctx.stream>>>(s, x, gamma, beta, running_mean,
+  STRATA_LAUNCH(normalize_eval_kernel, grid_for(s.size()), kThreads, 0, ctx.stream, s, x, gamma, beta, running_mean,
                                                                           running_var, y);
   STRATA_CUDA_CHECK_LAUNCH();
 }
@@ -159,20 +160,20 @@ void batch_norm_backward(const Launch& ctx, const nn::BatchNormShape& s, const f
                          float* dbeta) {
   const ChannelScratch t = channel_scratch(ctx, s);
   channel_partials(ctx, SumGrad{s, x, y, dy, save_mean, save_invstd}, s.n, s.c, s.hw, t.chunks, t.partials);
-  grad_sums_kernel<<<grid_for(s.c), kThreads, 0, ctx.stream>>>(t.partials, t.chunks, s.c, t.per_channel, dgamma,
-                                                                dbeta);
+  STRATA_LAUNCH(grad_sums_kernel, grid_for(s.c), kThreads, 0, ctx.stream,
+                t.partials, t.chunks, s.c, t.per_channel, dgamma, dbeta);
   STRATA_CUDA_CHECK_LAUNCH();
   if (!dx) return;
-  grad_input_kernel<<<grid_for(s.size()), kThreads, 0, ctx.stream>>>(s, x, y, gamma, save_mean, save_invstd, dy,
-                                                                      t.per_channel, dx);
+  STRATA_LAUNCH(grad_input_kernel, grid_for(s.size()), kThreads, 0, ctx.stream,
+                s, x, y, gamma, save_mean, save_invstd, dy, t.per_channel, dx);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void batch_norm_fold(const Launch& ctx, const nn::BatchNormShape& s, const float* w, int64_t per_channel,
                      const float* bias, const float* gamma, const float* beta, const float* running_mean, const float* running_var,
                      float* w_out, float* b_out) {
-  fold_kernel<<<grid_for(s.c * per_channel), kThreads, 0, ctx.stream>>>(s, w, per_channel, bias, gamma, beta, running_mean,
-                                                                         running_var, w_out, b_out);
+  STRATA_LAUNCH(fold_kernel, grid_for(s.c * per_channel), kThreads, 0, ctx.stream,
+                s, w, per_channel, bias, gamma, beta, running_mean, running_var, w_out, b_out);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

@@ -42,8 +42,8 @@ __global__ void channel_partials_kernel(F f, int64_t n, int64_t hw, int chunks, 
 template <class F>
 void channel_partials(const Launch& ctx, F f, int64_t n, int64_t c, int64_t hw, int chunks, double2* partials) {
   check(c <= 65535, "CUDA channel reduction: more than 65535 channels");
-  channel_partials_kernel<<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(c)), kThreads, 0, ctx.stream>>>(
-      f, n, hw, chunks, partials);
+  STRATA_LAUNCH(channel_partials_kernel, dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(c)), kThreads, 0, ctx.stream,
+                f, n, hw, chunks, partials);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

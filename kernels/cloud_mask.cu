@@ -50,13 +50,13 @@ __global__ void dilate_kernel(const uint8_t* in, int64_t width, int64_t height, 
 
 void cloud_mask_qa60(const uint16_t* qa60, int64_t n, uint8_t* out, cudaStream_t stream) {
   if (n <= 0) return;
-  qa60_kernel<<<grid_for(n), kThreads, 0, stream>>>(qa60, n, out);
+  STRATA_LAUNCH(qa60_kernel, grid_for(n), kThreads, 0, stream, qa60, n, out);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void cloud_mask_scl(const uint8_t* scl, int64_t n, uint8_t* out, cudaStream_t stream) {
   if (n <= 0) return;
-  scl_kernel<<<grid_for(n), kThreads, 0, stream>>>(scl, n, out);
+  STRATA_LAUNCH(scl_kernel, grid_for(n), kThreads, 0, stream, scl, n, out);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
@@ -66,7 +66,7 @@ void cloud_mask_spectral(const SpectralBands& bands, int64_t width, int64_t heig
         "spectral cloud mask: needs bands B2, B3, B4, B8 and B11");
   const int64_t n = checked_mul(width, height);
   if (n <= 0) return;
-  spectral_kernel<<<grid_for(n), kThreads, 0, stream>>>(bands, n, params, out);
+  STRATA_LAUNCH(spectral_kernel, grid_for(n), kThreads, 0, stream, bands, n, params, out);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
@@ -75,7 +75,7 @@ void dilate_mask(const uint8_t* in, int64_t width, int64_t height, int radius, D
   check(radius >= 0, "dilate_mask: negative radius " + std::to_string(radius));
   const int64_t n = checked_mul(width, height);
   if (n <= 0) return;
-  dilate_kernel<<<grid_for(n), kThreads, 0, stream>>>(in, width, height, radius, shape, out);
+  STRATA_LAUNCH(dilate_kernel, grid_for(n), kThreads, 0, stream, in, width, height, radius, shape, out);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

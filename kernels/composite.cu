@@ -27,7 +27,7 @@ void composite(const CompositeStack& in, double percentile, uint16_t out_nodata,
   const CompositePlan p = make_composite_plan(in, percentile, out_nodata);
   check(out != nullptr && count != nullptr, "composite: no output buffers");
   if (p.plane == 0) return;
-  composite_kernel<<<grid_for(p.plane), kThreads, 0, stream>>>(in.images, in.masks, p, out, count);
+  STRATA_LAUNCH(composite_kernel, grid_for(p.plane), kThreads, 0, stream, in.images, in.masks, p, out, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

@@ -24,7 +24,8 @@ void concat_channels_forward(const Launch& ctx, const nn::ConcatShape& s, const 
   int64_t start = 0;
   for (size_t j = 0; j < s.channels.size(); ++j) {
     const int64_t part = s.channels[j] * s.hw;
-    copy_part_kernel<<<grid_for(s.n * part), kThreads, 0, ctx.stream>>>(xs[j], part, y + start, out, s.n, part);
+    STRATA_LAUNCH(copy_part_kernel, grid_for(s.n * part), kThreads, 0, ctx.stream,
+                  xs[j], part, y + start, out, s.n, part);
     STRATA_CUDA_CHECK_LAUNCH();
     start += part;
   }
@@ -36,7 +37,8 @@ void concat_channels_backward(const Launch& ctx, const nn::ConcatShape& s, const
   for (size_t j = 0; j < s.channels.size(); ++j) {
     const int64_t part = s.channels[j] * s.hw;
     if (dxs[j]) {
-      copy_part_kernel<<<grid_for(s.n * part), kThreads, 0, ctx.stream>>>(dy + start, out, dxs[j], part, s.n, part);
+      STRATA_LAUNCH(copy_part_kernel, grid_for(s.n * part), kThreads, 0, ctx.stream,
+                    dy + start, out, dxs[j], part, s.n, part);
       STRATA_CUDA_CHECK_LAUNCH();
     }
     start += part;

@@ -21,8 +21,8 @@ constexpr int kTileM = 64, kTileN = 64, kTileK = 16, kGemmThreads = 256;
 template <class A, class B, class Store>
 __global__ void __launch_bounds__(kGemmThreads)
     sgemm_kernel(int rows, int cols, int depth, int depth_per_split, A a, B b, Store store) {
-  __shared__ float as[kTileK][kTileM + 4];
-  __shared__ float bs[kTileK][kTileN];
+  STRATA_SHARED(float[kTileK][kTileM + 4], as);
+  STRATA_SHARED(float[kTileK][kTileN], bs);
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
   const int m0 = blockIdx.y * kTileM, n0 = blockIdx.x * kTileN;
   const int k_begin = blockIdx.z * depth_per_split, k_end = min(depth, k_begin + depth_per_split);
@@ -64,7 +64,7 @@ void sgemm(const Launch& ctx, int rows, int cols, int depth, int splits, A a, B 
   const int per_split = ((depth + splits - 1) / splits + kTileK - 1) / kTileK * kTileK;
   const dim3 grid(static_cast<unsigned>((cols + kTileN - 1) / kTileN), static_cast<unsigned>((rows + kTileM - 1) / kTileM),
                   static_cast<unsigned>(splits));
-  sgemm_kernel<<<grid, kGemmThreads, 0, ctx.stream>>>(rows, cols, depth, per_split, a, b, store);
+  STRATA_LAUNCH(sgemm_kernel, grid, kGemmThreads, 0, ctx.stream, rows, cols, depth, per_split, a, b, store);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
@@ -138,7 +138,7 @@ void weight_grad_product(const Launch& ctx, const WeightGradProduct& p) {
   sgemm(ctx, rows, cols, depth, splits, Activations{p}, GatherByPixel{p.g},
         StorePartial{partial, cols, slice});
   if (splits == 1) return;
-  sum_splits_kernel<<<grid_for(slice), kThreads, 0, ctx.stream>>>(partial, splits, slice, p.dw);
+  STRATA_LAUNCH(sum_splits_kernel, grid_for(slice), kThreads, 0, ctx.stream, partial, splits, slice, p.dw);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
@@ -146,7 +146,7 @@ void bias_grad(const Launch& ctx, const float* dy, int64_t n, int64_t c, int64_t
   const int chunks = channel_chunks(n * hw, c, ctx.sm_count);
   auto* partials = static_cast<double2*>(ctx.workspace->scratch(static_cast<size_t>(c * chunks) * sizeof(double2)));
   channel_partials(ctx, BiasGradTerm{dy, c, hw}, n, c, hw, chunks, partials);
-  bias_grad_finish_kernel<<<grid_for(c), kThreads, 0, ctx.stream>>>(partials, c, chunks, db);
+  STRATA_LAUNCH(bias_grad_finish_kernel, grid_for(c), kThreads, 0, ctx.stream, partials, c, chunks, db);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

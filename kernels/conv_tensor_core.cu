@@ -47,9 +47,9 @@ __global__ void __launch_bounds__(kTcThreads) conv_product_wmma_kernel(ConvProdu
   using T = typename P::Stored;
   constexpr int lda = kTileK + P::kPad, ldb = kTileN + P::kPad, ldc = kTileN + 4;
   // WMMA wants 256-bit aligned fragment pointers; the pads keep every fragment's start aligned.
-  __shared__ __align__(128) T as[kTileM * lda];
-  __shared__ __align__(128) T bs[kTileK * ldb];
-  __shared__ __align__(128) float cs[kTileM * ldc];
+  STRATA_SHARED_ALIGNED(128, T[kTileM * lda], as);
+  STRATA_SHARED_ALIGNED(128, T[kTileK * ldb], bs);
+  STRATA_SHARED_ALIGNED(128, float[kTileM * ldc], cs);
 
   const int rows = p.m, cols = p.g.pixels(), depth = p.g.taps();
   const int m0 = blockIdx.y * kTileM, n0 = blockIdx.x * kTileN;
@@ -99,9 +99,9 @@ __global__ void __launch_bounds__(kTcThreads) conv_product_wmma_kernel(ConvProdu
 void conv_product_tensor_core(const Launch& ctx, const ConvProduct& p) {
   const dim3 grid(static_cast<unsigned>((p.g.pixels() + kTileN - 1) / kTileN), static_cast<unsigned>((p.m + kTileM - 1) / kTileM));
   if (ctx.precision == nn::ConvPrecision::tf32)
-    conv_product_wmma_kernel<Tf32><<<grid, kTcThreads, 0, ctx.stream>>>(p);
+    STRATA_LAUNCH(conv_product_wmma_kernel<Tf32>, grid, kTcThreads, 0, ctx.stream, p);
   else
-    conv_product_wmma_kernel<Bf16><<<grid, kTcThreads, 0, ctx.stream>>>(p);
+    STRATA_LAUNCH(conv_product_wmma_kernel<Bf16>, grid, kTcThreads, 0, ctx.stream, p);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

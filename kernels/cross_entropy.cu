@@ -98,12 +98,13 @@ float cross_entropy(const Launch& ctx, const nn::CrossEntropyShape& s, const flo
   double2* total = partials + blocks;
   auto* first_bad = reinterpret_cast<unsigned long long*>(total + 1);
   STRATA_CUDA_CHECK(cudaMemsetAsync(first_bad, 0xFF, sizeof(unsigned long long), ctx.stream));
-  ce_loss_kernel<<<blocks, kThreads, 0, ctx.stream>>>(s, logits, labels, class_weights, partials, first_bad);
+  STRATA_LAUNCH(ce_loss_kernel, blocks, kThreads, 0, ctx.stream, s, logits, labels, class_weights, partials, first_bad);
   STRATA_CUDA_CHECK_LAUNCH();
-  ce_total_kernel<<<1, 1, 0, ctx.stream>>>(partials, blocks, total);
+  STRATA_LAUNCH(ce_total_kernel, 1, 1, 0, ctx.stream, partials, blocks, total);
   STRATA_CUDA_CHECK_LAUNCH();
   if (dlogits) {
-    ce_grad_kernel<<<grid_for(pixels), kThreads, 0, ctx.stream>>>(s, logits, labels, class_weights, total, dlogits);
+    STRATA_LAUNCH(ce_grad_kernel, grid_for(pixels), kThreads, 0, ctx.stream,
+                  s, logits, labels, class_weights, total, dlogits);
     STRATA_CUDA_CHECK_LAUNCH();
   }
   struct {

@@ -79,11 +79,24 @@ class CudaBackend final : public nn::Backend, private Workspace {
     norm.validate();
     std::vector<float> params(norm.a);
     params.insert(params.end(), norm.b.begin(), norm.b.end());
-    nn::DeviceBuffer d_params(*this, params.size() * sizeof(float));
-    upload(d_params.as<void>(), params.data(), d_params.bytes());
-    // d_params goes back to the arena at scope end while the kernel may still be queued: only
-    // work queued after it can reuse the block (device_arena.h).
-    cuda::normalize_bands(ctx(), dn, out, norm.mode, d_params.as<float>(), batch, norm.bands(), pixels);
+    // The parameters stay on the device: a model normalises every batch with the same ones, so
+    // only a change costs an upload (which synchronises). The copy is stream-ordered after the
+    // kernels still reading the old values.
+    if (params != norm_params_) {
+      const size_t bytes = params.size() * sizeof(float);
+      if (bytes > norm_params_bytes_) {
+        arena_.release(norm_params_device_);
+        norm_params_device_ = nullptr;
+        norm_params_bytes_ = 0;
+        norm_params_device_ = arena_.allocate(bytes);
+        norm_params_bytes_ = bytes;
+      }
+      norm_params_.clear();  // stale until the upload succeeded
+      upload(norm_params_device_, params.data(), bytes);
+      norm_params_ = std::move(params);
+    }
+    cuda::normalize_bands(ctx(), dn, out, norm.mode, static_cast<const float*>(norm_params_device_), batch,
+                          norm.bands(), pixels);
   }
 
   // The activation epilogue (Conv2dShape::act, DepthwiseConv2dShape::act) runs as the elementwise
@@ -226,6 +239,7 @@ class CudaBackend final : public nn::Backend, private Workspace {
     if (bytes > scratch_bytes_) {
       arena_.release(scratch_);  // queued users of the old block run first: stream order
       scratch_ = nullptr;
+      scratch_bytes_ = 0;  // if allocate() throws, no later call may take the released block's size
       scratch_ = arena_.allocate(bytes);
       scratch_bytes_ = bytes;
     }
@@ -240,6 +254,9 @@ class CudaBackend final : public nn::Backend, private Workspace {
   std::string description_;
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
+  std::vector<float> norm_params_;  // what norm_params_device_ holds: a, then b
+  void* norm_params_device_ = nullptr;
+  size_t norm_params_bytes_ = 0;
 };
 
 }  // namespace
@@ -253,6 +270,16 @@ std::vector<DeviceDescription> list_devices() {
   std::vector<DeviceDescription> out;
   for (int i = 0; i < count; ++i) out.push_back({i, describe(i)});
   return out;
+}
+
+std::string device_problem() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return std::string("cudaGetDeviceCount failed: ") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
+  }
+  return count == 0 ? "cudaGetDeviceCount found no GPU" : "";
 }
 
 std::unique_ptr<nn::Backend> make_cuda_backend(int index, nn::ConvPrecision precision) {

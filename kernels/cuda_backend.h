@@ -17,6 +17,9 @@ struct DeviceDescription {
 
 // Empty when there is no driver or no GPU (never throws for that).
 std::vector<DeviceDescription> list_devices();
+// Why there is no usable device, "" when there is one: CUDA's own error when cudaGetDeviceCount
+// fails (no driver, a driver too old for the runtime, ...), so that is not read as "no GPU".
+std::string device_problem();
 // precision: fp32 runs every convolution on CUDA cores; tf32 / bf16 run the conv-like products
 // (forward and input gradient of conv2d and conv_transpose2d) on tensor cores with fp32
 // accumulation; weight gradients and all other ops stay fp32.

@@ -22,7 +22,7 @@ constexpr int64_t kMaxFilterBytes = 48 * 1024;
 
 __global__ void depthwise_kernel(const float* x, const float* w, const float* b, float* y, int planes, int c, int h,
                                  int wd, int k, bool flip) {
-  extern __shared__ float filter[];
+  STRATA_DYNAMIC_SHARED(float, filter);
   const int kk = k * k, p = k / 2, hw = h * wd;
   for (int q = blockIdx.y; q < planes; q += gridDim.y) {
     const int ch = q % c;
@@ -110,9 +110,9 @@ void launch_depthwise(const Launch& ctx, const nn::DepthwiseConv2dShape& s, cons
   // planes (each block loops over the rest).
   const dim3 grid(std::min(grid_for(hw), 1024u), static_cast<unsigned>(std::min<int64_t>(planes, 65535)));
   const auto shared = static_cast<size_t>(s.k * s.k) * sizeof(float);
-  depthwise_kernel<<<grid, kThreads, shared, ctx.stream>>>(x, w, b, y, static_cast<int>(planes), static_cast<int>(s.c),
-                                                           static_cast<int>(s.h), static_cast<int>(s.w),
-                                                           static_cast<int>(s.k), flip);
+  STRATA_LAUNCH(depthwise_kernel, grid, kThreads, shared, ctx.stream,
+                x, w, b, y, static_cast<int>(planes), static_cast<int>(s.c), static_cast<int>(s.h),
+                static_cast<int>(s.w), static_cast<int>(s.k), flip);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
@@ -144,12 +144,12 @@ void depthwise_conv2d_backward(const Launch& ctx, const nn::DepthwiseConv2dShape
   auto* partials = static_cast<double2*>(
       ctx.workspace->scratch(static_cast<size_t>(pairs) * static_cast<size_t>(s.c) * chunks * sizeof(double2)));
   const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>(s.c), static_cast<unsigned>(pairs));
-  dw_partials_kernel<<<grid, kThreads, 0, ctx.stream>>>(x, dy, static_cast<int>(s.n), static_cast<int>(s.c),
+  STRATA_LAUNCH(dw_partials_kernel, grid, kThreads, 0, ctx.stream, x, dy, static_cast<int>(s.n), static_cast<int>(s.c),
                                                        static_cast<int>(s.h), static_cast<int>(s.w),
                                                        static_cast<int>(s.k), first, last, chunks, partials);
   STRATA_CUDA_CHECK_LAUNCH();
   const int64_t outputs = s.c * (last - first + 1);
-  dw_total_kernel<<<grid_for(outputs), kThreads, 0, ctx.stream>>>(partials, static_cast<int>(s.c),
+  STRATA_LAUNCH(dw_total_kernel, grid_for(outputs), kThreads, 0, ctx.stream, partials, static_cast<int>(s.c),
                                                                   static_cast<int>(s.k), first, last, chunks, dw, db);
   STRATA_CUDA_CHECK_LAUNCH();
 }

@@ -33,7 +33,12 @@ void* DeviceArena::allocate(size_t bytes) {
     free_cache();
     err = cudaMalloc(&p, size);
   }
-  STRATA_CUDA_CHECK(err);
+  if (err != cudaSuccess) {
+    // A failed cudaMalloc is also the thread's last error; cleared, or the next launch check
+    // would report it as that kernel's failure.
+    (void)cudaGetLastError();
+    STRATA_CUDA_CHECK(err);
+  }
   live_.emplace(p, size);
   ++allocations_;
   held_ += size;

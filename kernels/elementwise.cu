@@ -31,19 +31,19 @@ __global__ void count_nonfinite_kernel(const float* x, int64_t count, unsigned l
 
 void fill(const Launch& ctx, float* y, float value, int64_t count) {
   if (count <= 0) return;
-  fill_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(y, value, count);
+  STRATA_LAUNCH(fill_kernel, grid_for(count), kThreads, 0, ctx.stream, y, value, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void add_inplace(const Launch& ctx, float* y, const float* x, int64_t count) {
   if (count <= 0) return;
-  add_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(y, x, count);
+  STRATA_LAUNCH(add_kernel, grid_for(count), kThreads, 0, ctx.stream, y, x, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void add(const Launch& ctx, const float* a, const float* b, float* y, int64_t count) {
   if (count <= 0) return;
-  sum_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(a, b, y, count);
+  STRATA_LAUNCH(sum_kernel, grid_for(count), kThreads, 0, ctx.stream, a, b, y, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
@@ -51,7 +51,7 @@ int64_t count_nonfinite(const Launch& ctx, const float* x, int64_t count) {
   if (count <= 0) return 0;
   auto* bad = static_cast<unsigned long long*>(ctx.workspace->scratch(sizeof(unsigned long long)));
   STRATA_CUDA_CHECK(cudaMemsetAsync(bad, 0, sizeof(unsigned long long), ctx.stream));
-  count_nonfinite_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(x, count, bad);
+  STRATA_LAUNCH(count_nonfinite_kernel, grid_for(count), kThreads, 0, ctx.stream, x, count, bad);
   STRATA_CUDA_CHECK_LAUNCH();
   unsigned long long host = 0;
   STRATA_CUDA_CHECK(cudaMemcpyAsync(&host, bad, sizeof host, cudaMemcpyDeviceToHost, ctx.stream));

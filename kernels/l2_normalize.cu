@@ -43,13 +43,13 @@ __global__ void l2_backward_kernel(const float* x, const float* dy, float* dx, i
 }  // namespace
 
 void l2_normalize_forward(const Launch& ctx, const nn::L2NormalizeShape& s, const float* x, float* y) {
-  l2_forward_kernel<<<grid_for(s.n * s.hw), kThreads, 0, ctx.stream>>>(x, y, s.n, s.c, s.hw, s.eps);
+  STRATA_LAUNCH(l2_forward_kernel, grid_for(s.n * s.hw), kThreads, 0, ctx.stream, x, y, s.n, s.c, s.hw, s.eps);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void l2_normalize_backward(const Launch& ctx, const nn::L2NormalizeShape& s, const float* x, const float* dy,
                            float* dx) {
-  l2_backward_kernel<<<grid_for(s.n * s.hw), kThreads, 0, ctx.stream>>>(x, dy, dx, s.n, s.c, s.hw, s.eps);
+  STRATA_LAUNCH(l2_backward_kernel, grid_for(s.n * s.hw), kThreads, 0, ctx.stream, x, dy, dx, s.n, s.c, s.hw, s.eps);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

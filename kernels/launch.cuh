@@ -8,9 +8,40 @@
 #include <climits>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "core/error.h"
 #include "nn/backend.h"
+
+// Launches and shared memory go through these macros: nvcc's own syntax on the device, and on
+// the host CUDA emulator (kernels/emulator/, which g++ cannot parse <<<>>> for) a launch of
+// fibers and shared arrays placed per block, poisoned and behind guard pages.
+#ifdef STRATA_CUDA_EMULATION
+#define STRATA_LAUNCH(kernel, grid, block, shared_bytes, stream, ...)                                  \
+  ::strata::emu::launch(#kernel, __FILE__, __LINE__, (grid), (block), (shared_bytes), (stream), [=] { \
+    kernel(__VA_ARGS__);                                                                               \
+  })
+#define STRATA_SHARED_ALIGNED(align, type, name)                                                  \
+  const auto name = ::strata::emu::shared_view<::std::type_identity_t<type>>(::strata::emu::static_shared( \
+      [] {                                                                                        \
+        static const char key = 0;                                                                \
+        return &key;                                                                              \
+      }(),                                                                                        \
+      sizeof(::std::type_identity_t<type>), (align),                                             \
+      sizeof(::std::type_identity_t<type>) / sizeof(::std::remove_all_extents_t<type>), #name, __FILE__, __LINE__))
+#define STRATA_DYNAMIC_SHARED(type, name) \
+  const auto name = ::strata::emu::dynamic_view<type>(::strata::emu::dynamic_shared(sizeof(type), #name, __FILE__, __LINE__))
+// cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)
+#define STRATA_SET_MAX_DYNAMIC_SHARED(kernel, bytes) (::strata::emu::set_max_dynamic_shared(#kernel, (bytes)), cudaSuccess)
+#else
+#define STRATA_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
+  kernel<<<(grid), (block), (shared_bytes), (stream)>>>(__VA_ARGS__)
+#define STRATA_SHARED_ALIGNED(align, type, name) __shared__ __align__(align) ::std::type_identity_t<type> name
+#define STRATA_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#define STRATA_SET_MAX_DYNAMIC_SHARED(kernel, bytes) \
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (bytes))
+#endif
+#define STRATA_SHARED(type, name) STRATA_SHARED_ALIGNED(16, type, name)
 
 namespace strata::cuda {
 
@@ -47,14 +78,14 @@ inline void check_int32(int64_t elements, const char* op) {
   throw Error(message += " elements is beyond the CUDA kernels' 32-bit indexing; use a smaller batch or patch");
 }
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(STRATA_CUDA_EMULATION)
 __device__ __forceinline__ int64_t first_index() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t grid_stride() { return int64_t(blockDim.x) * gridDim.x; }
 
 // The sum of v over the block (blockDim.x a multiple of 32), valid in thread 0. Uses one shared
 // array: at most one call per kernel.
 __device__ __forceinline__ double2 block_sum(double2 v) {
-  __shared__ double2 warp_sums[32];
+  STRATA_SHARED(double2[32], warp_sums);
   for (int o = 16; o > 0; o >>= 1) {
     v.x += __shfl_down_sync(0xffffffffu, v.x, o);
     v.y += __shfl_down_sync(0xffffffffu, v.y, o);

@@ -42,12 +42,13 @@ __global__ void max_pool_backward_kernel(const float* x, const float* dy, float*
 }  // namespace
 
 void max_pool2x2_forward(const Launch& ctx, const nn::PoolShape& s, const float* x, float* y) {
-  max_pool_forward_kernel<<<grid_for(s.output_size()), kThreads, 0, ctx.stream>>>(x, y, s.n * s.c, s.h, s.w);
+  STRATA_LAUNCH(max_pool_forward_kernel, grid_for(s.output_size()), kThreads, 0, ctx.stream, x, y, s.n * s.c, s.h, s.w);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void max_pool2x2_backward(const Launch& ctx, const nn::PoolShape& s, const float* x, const float* dy, float* dx) {
-  max_pool_backward_kernel<<<grid_for(s.input_size()), kThreads, 0, ctx.stream>>>(x, dy, dx, s.n * s.c, s.h, s.w);
+  STRATA_LAUNCH(max_pool_backward_kernel, grid_for(s.input_size()), kThreads, 0, ctx.stream,
+                x, dy, dx, s.n * s.c, s.h, s.w);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

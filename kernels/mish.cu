@@ -48,13 +48,13 @@ __global__ void mish_backward_kernel(const float* x, const float* dy, float* dx,
 
 void mish_forward(const Launch& ctx, const float* x, float* y, int64_t count) {
   if (count <= 0) return;
-  mish_forward_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(x, y, count);
+  STRATA_LAUNCH(mish_forward_kernel, grid_for(count), kThreads, 0, ctx.stream, x, y, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void mish_backward(const Launch& ctx, const float* x, const float* dy, float* dx, int64_t count) {
   if (count <= 0) return;
-  mish_backward_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(x, dy, dx, count);
+  STRATA_LAUNCH(mish_backward_kernel, grid_for(count), kThreads, 0, ctx.stream, x, dy, dx, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

@@ -48,9 +48,11 @@ void normalize_bands(const Launch& ctx, const uint16_t* dn, float* out, nn::Norm
     const uint16_t* src = dn + first * pixels;
     float* dst = out + first * pixels;
     if (mode == nn::NormalizationMode::standard)
-      normalize_bands_kernel<nn::NormalizationMode::standard><<<grid, threads, 0, stream>>>(src, dst, params, bands, pixels);
+      STRATA_LAUNCH(normalize_bands_kernel<nn::NormalizationMode::standard>, grid, threads, 0, stream,
+                    src, dst, params, bands, pixels);
     else
-      normalize_bands_kernel<nn::NormalizationMode::log_sigmoid><<<grid, threads, 0, stream>>>(src, dst, params, bands, pixels);
+      STRATA_LAUNCH(normalize_bands_kernel<nn::NormalizationMode::log_sigmoid>, grid, threads, 0, stream,
+                    src, dst, params, bands, pixels);
     STRATA_CUDA_CHECK_LAUNCH();
   }
 }

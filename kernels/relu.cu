@@ -18,13 +18,13 @@ __global__ void relu_backward_kernel(const float* y, const float* dy, float* dx,
 
 void relu_forward(const Launch& ctx, const float* x, float* y, int64_t count) {
   if (count <= 0) return;
-  relu_forward_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(x, y, count);
+  STRATA_LAUNCH(relu_forward_kernel, grid_for(count), kThreads, 0, ctx.stream, x, y, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void relu_backward(const Launch& ctx, const float* y, const float* dy, float* dx, int64_t count) {
   if (count <= 0) return;
-  relu_backward_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(y, dy, dx, count);
+  STRATA_LAUNCH(relu_backward_kernel, grid_for(count), kThreads, 0, ctx.stream, y, dy, dx, count);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

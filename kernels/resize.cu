@@ -92,7 +92,8 @@ void run(const Launch& ctx, const nn::ResizeAxis& rows, const nn::ResizeAxis& co
   DeviceAxis dr{}, dc{};
   packed.upload(ctx, dr, dc);
   const int64_t count = planes * out_h * out_w;
-  resize_kernel<<<grid_for(count), kThreads, 0, ctx.stream>>>(in, out, planes, in_h, in_w, out_h, out_w, dr, dc);
+  STRATA_LAUNCH(resize_kernel, grid_for(count), kThreads, 0, ctx.stream,
+                in, out, planes, in_h, in_w, out_h, out_w, dr, dc);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

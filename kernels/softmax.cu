@@ -24,7 +24,7 @@ __global__ void softmax_kernel(const float* x, float* y, int64_t n, int64_t c, i
 
 void softmax_channels(const Launch& ctx, const float* x, float* y, int64_t n, int64_t c, int64_t hw) {
   if (n * c * hw <= 0) return;
-  softmax_kernel<<<grid_for(n * hw), kThreads, 0, ctx.stream>>>(x, y, n, c, hw);
+  STRATA_LAUNCH(softmax_kernel, grid_for(n * hw), kThreads, 0, ctx.stream, x, y, n, c, hw);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

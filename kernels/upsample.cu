@@ -32,13 +32,13 @@ __global__ void upsample_backward_kernel(const float* dy, float* dx, int64_t pla
 
 void upsample2x_forward(const Launch& ctx, const float* x, float* y, int64_t planes, int64_t h, int64_t w) {
   if (planes * h * w <= 0) return;
-  upsample_forward_kernel<<<grid_for(4 * planes * h * w), kThreads, 0, ctx.stream>>>(x, y, planes, h, w);
+  STRATA_LAUNCH(upsample_forward_kernel, grid_for(4 * planes * h * w), kThreads, 0, ctx.stream, x, y, planes, h, w);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 
 void upsample2x_backward(const Launch& ctx, const float* dy, float* dx, int64_t planes, int64_t h, int64_t w) {
   if (planes * h * w <= 0) return;
-  upsample_backward_kernel<<<grid_for(planes * h * w), kThreads, 0, ctx.stream>>>(dy, dx, planes, h, w);
+  STRATA_LAUNCH(upsample_backward_kernel, grid_for(planes * h * w), kThreads, 0, ctx.stream, dy, dx, planes, h, w);
   STRATA_CUDA_CHECK_LAUNCH();
 }
 

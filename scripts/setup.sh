@@ -17,6 +17,7 @@ packages=(
   libsnappy-dev                       # strata import-model: TensorFlow's variables.index blocks
   libboost-dev                        # strata serve: Boost.Beast and Asio (header-only)
   chromium                            # strata serve's browser test (ctest -L web, puppeteer-core)
+  libboost-context-dev                # the CUDA emulator (kernels/emulator/): a fiber per CUDA thread
   python3-numpy python3-h5py python3-gdal
 )
 if [[ "${1:-}" == "--torch" ]]; then packages+=(python3-torch); fi

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,7 +49,16 @@ class DeviceArray {
       : be_(be), count_(host.size()), buf_(be, std::max<size_t>(1, host.size()) * sizeof(T)) {
     if (!host.empty()) be_.upload(buf_.as<void>(), host.data(), host.size() * sizeof(T));
   }
-  DeviceArray(nn::Backend& be, size_t count) : DeviceArray(be, std::vector<T>(count, T{})) {}
+  // An output: it starts as NaN (integers: all ones), so an element an op never writes fails the
+  // comparison instead of passing as a zero the allocation happened to hold.
+  DeviceArray(nn::Backend& be, size_t count) : DeviceArray(be, std::vector<T>(count, unwritten())) {}
+  static T unwritten() {
+    if constexpr (std::numeric_limits<T>::has_quiet_NaN) {
+      return std::numeric_limits<T>::quiet_NaN();
+    } else {
+      return static_cast<T>(~T{});
+    }
+  }
   T* get() { return buf_.as<T>(); }
   std::vector<T> host() {
     std::vector<T> out(count_);

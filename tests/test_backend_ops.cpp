@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -31,6 +32,7 @@
 #include "nn/ops/softmax.h"
 #include "nn/normalize.h"
 #include "nn/ops/upsample.h"
+#include "gpu_required.h"
 #include "op_test_util.h"
 
 namespace strata::nn {
@@ -43,29 +45,44 @@ using F = std::vector<float>;
 
 constexpr double kTol = 2e-5;  // relative to the largest reference value
 
-// The convolutions' tolerance: 4 units of the inputs' rounding (2^-11 for TF32's 10-bit mantissa,
-// 2^-8 for bf16's 7), relative to the largest value like kTol. Products of K rounded terms err
-// by about sqrt(K) u |x||w|, far below 4 u max|y| for the random inputs here.
-double conv_tolerance(ConvPrecision p) {
-  switch (p) {
-    case ConvPrecision::tf32: return 4.0 * 0x1p-11;
-    case ConvPrecision::bf16: return 4.0 * 0x1p-8;
-    case ConvPrecision::fp32: break;
+// The convolutions' precision. On tensor cores (tf32, bf16) the cases' inputs are rounded to the
+// precision first (round() below, as the kernels round: TF32 to nearest with ties away, bf16 to
+// nearest even), so the products are exact and the only error left is fp32 accumulation: the
+// result must match the double reference to kTol like fp32 does. (4 units of the rounding
+// relative to the largest output, the earlier tolerance, let a dropped tap pass.)
+struct Precision {
+  ConvPrecision p = ConvPrecision::fp32;
+  double tol = kTol;
+  operator double() const { return tol; }
+  F round(F v) const {
+    for (float& x : v) {
+      if (p == ConvPrecision::tf32) {
+        uint32_t bits;
+        std::memcpy(&bits, &x, 4);
+        bits = (bits + 0x1000u) & 0xffffe000u;
+        std::memcpy(&x, &bits, 4);
+      } else if (p == ConvPrecision::bf16) {
+        uint32_t bits;
+        std::memcpy(&bits, &x, 4);
+        bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+        std::memcpy(&x, &bits, 4);
+      }
+    }
+    return v;
   }
-  return kTol;
-}
+};
 
 struct OpCase {
   std::string name;
-  std::function<void(Backend&, double conv_tol)> run;
+  std::function<void(Backend&, const Precision& conv)> run;
   bool convolution = false;  // runs once per precision on CUDA
 };
 
 // ---- convolutions ---------------------------------------------------------------------
 OpCase conv_forward(std::string name, Conv2dShape s, bool bias) {
-  return {std::move(name), [=](Backend& be, double tol) {
-            const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
-                    b = random_floats(s.c_out, 3);
+  return {std::move(name), [=](Backend& be, const Precision& tol) {
+            const F x = tol.round(random_floats(s.input_size(), 1)), w = tol.round(random_floats(s.weight_size(), 2)),
+                    b = tol.round(random_floats(s.c_out, 3));
             F want(static_cast<size_t>(s.output_size()));
             conv2d_forward_reference(s, x.data(), w.data(), bias ? b.data() : nullptr, want.data());
             DeviceArray<float> dx(be, x), dw(be, w), db(be, b), dy(be, want.size());
@@ -77,7 +94,7 @@ OpCase conv_forward(std::string name, Conv2dShape s, bool bias) {
 
 // The activation epilogue is forward only: a backward with s.act set is an Error on every backend.
 OpCase conv_backward_refuses_act(std::string name, Conv2dShape s, DepthwiseConv2dShape d) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
                     g = random_floats(s.output_size(), 4);
             DeviceArray<float> dx(be, x), dw(be, w), dg(be, g), ogx(be, x.size()), ogw(be, w.size());
@@ -98,9 +115,9 @@ OpCase conv_backward_refuses_act(std::string name, Conv2dShape s, DepthwiseConv2
 }
 
 OpCase conv_backward(std::string name, Conv2dShape s) {
-  return {std::move(name), [=](Backend& be, double tol) {
-            const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
-                    g = random_floats(s.output_size(), 4);
+  return {std::move(name), [=](Backend& be, const Precision& tol) {
+            const F x = tol.round(random_floats(s.input_size(), 1)), w = tol.round(random_floats(s.weight_size(), 2)),
+                    g = tol.round(random_floats(s.output_size(), 4));
             F gx(static_cast<size_t>(s.input_size())), gw(static_cast<size_t>(s.weight_size())),
                 gb(static_cast<size_t>(s.c_out));
             conv2d_backward_reference(s, x.data(), w.data(), g.data(), gx.data(), gw.data(), gb.data());
@@ -114,14 +131,22 @@ OpCase conv_backward(std::string name, Conv2dShape s) {
             DeviceArray<float> only_dx(be, gx.size());
             be.conv2d_backward(s, dx.get(), dw.get(), dg.get(), only_dx.get(), nullptr, nullptr);
             EXPECT_TRUE(all_close(only_dx.host(), gx, tol)) << "dx alone";
+            // The first layer's call: weights and bias only, no dx. Again: the split-K sums and the
+            // channel sums come out bit for bit the same on the same device.
+            DeviceArray<float> first_w(be, gw.size()), first_b(be, gb.size());
+            be.conv2d_backward(s, dx.get(), dw.get(), dg.get(), nullptr, first_w.get(), first_b.get());
+            EXPECT_TRUE(all_close(first_w.host(), gw, tol)) << "dw without dx";
+            EXPECT_TRUE(all_close(first_b.host(), gb, tol)) << "db without dx";
+            EXPECT_EQ(first_w.host(), ogw.host()) << "dw run to run";
+            EXPECT_EQ(first_b.host(), ogb.host()) << "db run to run";
           },
           true};
 }
 
 OpCase convt_forward(std::string name, ConvTranspose2dShape s) {
-  return {std::move(name), [=](Backend& be, double tol) {
-            const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
-                    b = random_floats(s.c_out, 3);
+  return {std::move(name), [=](Backend& be, const Precision& tol) {
+            const F x = tol.round(random_floats(s.input_size(), 1)), w = tol.round(random_floats(s.weight_size(), 2)),
+                    b = tol.round(random_floats(s.c_out, 3));
             F want(static_cast<size_t>(s.output_size()));
             conv_transpose2d_forward_reference(s, x.data(), w.data(), b.data(), want.data());
             DeviceArray<float> dx(be, x), dw(be, w), db(be, b), dy(be, want.size());
@@ -132,9 +157,9 @@ OpCase convt_forward(std::string name, ConvTranspose2dShape s) {
 }
 
 OpCase convt_backward(std::string name, ConvTranspose2dShape s) {
-  return {std::move(name), [=](Backend& be, double tol) {
-            const F x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2),
-                    g = random_floats(s.output_size(), 4);
+  return {std::move(name), [=](Backend& be, const Precision& tol) {
+            const F x = tol.round(random_floats(s.input_size(), 1)), w = tol.round(random_floats(s.weight_size(), 2)),
+                    g = tol.round(random_floats(s.output_size(), 4));
             F gx(static_cast<size_t>(s.input_size())), gw(static_cast<size_t>(s.weight_size())),
                 gb(static_cast<size_t>(s.c_out));
             conv_transpose2d_backward_reference(s, x.data(), w.data(), g.data(), gx.data(), gw.data(), gb.data());
@@ -144,6 +169,14 @@ OpCase convt_backward(std::string name, ConvTranspose2dShape s) {
             EXPECT_TRUE(all_close(ogx.host(), gx, tol)) << "dx";
             EXPECT_TRUE(all_close(ogw.host(), gw, tol)) << "dw";
             EXPECT_TRUE(all_close(ogb.host(), gb, tol)) << "db";
+            // Each gradient alone (the others null), and the same bits run to run.
+            DeviceArray<float> only_dx(be, gx.size()), only_dw(be, gw.size()), only_db(be, gb.size());
+            be.conv_transpose2d_backward(s, dx.get(), dw.get(), dg.get(), only_dx.get(), nullptr, nullptr);
+            be.conv_transpose2d_backward(s, dx.get(), dw.get(), dg.get(), nullptr, only_dw.get(), nullptr);
+            be.conv_transpose2d_backward(s, dx.get(), dw.get(), dg.get(), nullptr, nullptr, only_db.get());
+            EXPECT_EQ(only_dx.host(), ogx.host()) << "dx alone";
+            EXPECT_EQ(only_dw.host(), ogw.host()) << "dw alone";
+            EXPECT_EQ(only_db.host(), ogb.host()) << "db alone";
           },
           true};
 }
@@ -151,7 +184,7 @@ OpCase convt_backward(std::string name, ConvTranspose2dShape s) {
 // ---- normalisation, activations, resampling ----------------------------------------------
 // in_place: backward writes dx over dy, as the U-Net's layers call it.
 OpCase bn_train(std::string name, BatchNormShape s, bool in_place = false) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(s.size(), 1, -2.0f, 3.0f), gamma = random_floats(s.c, 2, 0.5f, 1.5f),
                     beta = random_floats(s.c, 3);
             F rm = random_floats(s.c, 5), rv = random_floats(s.c, 6, 0.5f, 2.0f);
@@ -178,11 +211,20 @@ OpCase bn_train(std::string name, BatchNormShape s, bool in_place = false) {
             EXPECT_TRUE(all_close(in_place ? dgo.host() : ogx.host(), gx, 1e-4)) << "dx";
             EXPECT_TRUE(all_close(oggamma.host(), ggamma, kTol)) << "dgamma";
             EXPECT_TRUE(all_close(ogbeta.host(), gbeta, kTol)) << "dbeta";
+            // Without dx (a batch norm whose input needs no gradient): the same dgamma and dbeta, bit
+            // for bit, the double sums in the same order run to run.
+            if (!in_place) {
+              DeviceArray<float> again_gamma(be, ggamma.size()), again_beta(be, gbeta.size());
+              be.batch_norm_backward(s, dx.get(), dy.get(), dg.get(), dmean.get(), dinv.get(), dgo.get(), nullptr,
+                                     again_gamma.get(), again_beta.get());
+              EXPECT_EQ(again_gamma.host(), oggamma.host()) << "dgamma without dx";
+              EXPECT_EQ(again_beta.host(), ogbeta.host()) << "dbeta without dx";
+            }
           }};
 }
 
 OpCase bn_eval(std::string name, BatchNormShape s) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(s.size(), 1, -2.0f, 3.0f), gamma = random_floats(s.c, 2),
                     beta = random_floats(s.c, 3), rm = random_floats(s.c, 5), rv = random_floats(s.c, 6, 0.1f, 2.0f);
             F y(static_cast<size_t>(s.size()));
@@ -194,7 +236,7 @@ OpCase bn_eval(std::string name, BatchNormShape s) {
 }
 
 OpCase bn_fold(std::string name, int64_t channels, int64_t per_channel) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const BatchNormShape s{1, channels, 1, 1e-5f, 0.1f};
             const F w = random_floats(channels * per_channel, 1), gamma = random_floats(channels, 2),
                     beta = random_floats(channels, 3), rm = random_floats(channels, 5),
@@ -220,7 +262,7 @@ OpCase bn_fold(std::string name, int64_t channels, int64_t per_channel) {
 }
 
 OpCase relu_case(std::string name, int64_t count) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             F x = random_floats(count, 1);
             x[0] = 0.0f;  // the kink itself: gradient 0, as PyTorch
             const F g = random_floats(count, 2);
@@ -236,7 +278,7 @@ OpCase relu_case(std::string name, int64_t count) {
 }
 
 OpCase pool_case(std::string name, PoolShape s) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             F x = random_floats(s.input_size(), 1);
             std::fill(x.begin(), x.begin() + std::min<int64_t>(8, s.input_size()), 0.5f);  // ties
             const F g = random_floats(s.output_size(), 2);
@@ -255,7 +297,7 @@ OpCase pool_case(std::string name, PoolShape s) {
 // Any number of inputs; the input given a null gradient (the last, when there are several) must
 // not be written.
 OpCase concat_case(std::string name, int64_t n, std::vector<int64_t> channels, int64_t hw) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const ConcatShape s{n, hw, channels};
             const size_t k = channels.size();
             std::vector<F> xs, gxs;
@@ -291,7 +333,7 @@ OpCase concat_case(std::string name, int64_t n, std::vector<int64_t> channels, i
 }
 
 OpCase upsample_case(std::string name, int64_t planes, int64_t h, int64_t w) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(planes * h * w, 1), g = random_floats(planes * 4 * h * w, 2);
             F y(g.size()), gx(x.size());
             upsample2x_forward_reference(x.data(), y.data(), planes, h, w);
@@ -305,7 +347,7 @@ OpCase upsample_case(std::string name, int64_t planes, int64_t h, int64_t w) {
 }
 
 OpCase softmax_case(std::string name, int64_t n, int64_t c, int64_t hw) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             F x = random_floats(n * c * hw, 1, -10.0f, 10.0f);
             x[0] = 80.0f;  // exp would overflow without the max shift
             F y(x.size());
@@ -318,7 +360,7 @@ OpCase softmax_case(std::string name, int64_t n, int64_t c, int64_t hw) {
 
 // ---- loss and optimiser -------------------------------------------------------------------
 OpCase ce_case(std::string name, CrossEntropyShape s, bool weights, double ignore_fraction) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F z = random_floats(s.n * s.c * s.hw, 1, -4.0f, 4.0f), w = random_floats(s.c, 2, 0.2f, 3.0f);
             std::vector<uint8_t> labels(static_cast<size_t>(s.n * s.hw));
             const F u = random_floats(s.n * s.hw, 3, 0.0f, 1.0f);
@@ -331,6 +373,8 @@ OpCase ce_case(std::string name, CrossEntropyShape s, bool weights, double ignor
             const float got = be.cross_entropy(s, dz.get(), dl.get(), weights ? dw.get() : nullptr, dg.get());
             EXPECT_NEAR(got, loss, 1e-5 * std::max(1.0f, std::fabs(loss)));
             EXPECT_TRUE(all_close(dg.host(), g, kTol));
+            // The loss alone (no dlogits, as validation calls it), the same bits run to run.
+            EXPECT_EQ(be.cross_entropy(s, dz.get(), dl.get(), weights ? dw.get() : nullptr, nullptr), got);
             if (ignore_fraction >= 1.0) {
               EXPECT_EQ(got, 0.0f) << "an all-ignored batch has loss 0";
             }
@@ -339,7 +383,7 @@ OpCase ce_case(std::string name, CrossEntropyShape s, bool weights, double ignor
 
 // A label that is neither a class nor 255 is an Error naming the first such label, as the reference's.
 OpCase ce_bad_label_case(std::string name) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const CrossEntropyShape s{2, 4, 300, 0.0f};
             const F z = random_floats(s.n * s.c * s.hw, 1);
             std::vector<uint8_t> labels(static_cast<size_t>(s.n * s.hw), kIgnoreLabel);
@@ -356,7 +400,7 @@ OpCase ce_bad_label_case(std::string name) {
 }
 
 OpCase adam_case(std::string name, AdamHyper h) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const int64_t count = 1000;
             F p = random_floats(count, 1), m = random_floats(count, 2, -0.1f, 0.1f),
               v = random_floats(count, 3, 0.0f, 0.01f);
@@ -371,7 +415,7 @@ OpCase adam_case(std::string name, AdamHyper h) {
 }
 
 OpCase elementwise_case(std::string name, int64_t count) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             F y = random_floats(count, 1);
             const F x = random_floats(count, 2);
             DeviceArray<float> dy(be, y), dx(be, x);
@@ -391,7 +435,7 @@ OpCase elementwise_case(std::string name, int64_t count) {
 
 // ---- input normalisation (uint16 DN in, float out) ------------------------------------------
 OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, int64_t bands, int64_t pixels) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             std::vector<uint16_t> dn(static_cast<size_t>(batch * bands * pixels));
             uint32_t state = 12345;
             for (auto& v : dn) v = static_cast<uint16_t>((state = state * 1664525u + 1013904223u) >> 16);
@@ -408,6 +452,20 @@ OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, i
             DeviceArray<float> dout(be, want.size());
             be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
             EXPECT_TRUE(all_close(dout.host(), want, kTol));
+            // Other parameters on the same backend are followed (CUDA keeps them on the device and
+            // uploads a change), and the first ones again cost no allocation.
+            BandNormalization other = norm;
+            for (float& v : other.b) v *= 2.0f;
+            F want_other(dn.size());
+            normalize_bands_reference(dn.data(), want_other.data(), other, batch, pixels);
+            DeviceArray<float> dother(be, want.size());
+            be.normalize_bands(ddn.get(), dother.get(), other, batch, pixels);
+            EXPECT_TRUE(all_close(dother.host(), want_other, kTol)) << "changed parameters";
+            const int64_t allocations = be.allocation_count();
+            be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
+            be.normalize_bands(ddn.get(), dout.get(), norm, batch, pixels);
+            EXPECT_TRUE(all_close(dout.host(), want, kTol)) << "the first parameters again";
+            EXPECT_EQ(be.allocation_count(), allocations);
           }};
 }
 
@@ -415,7 +473,7 @@ OpCase normalize_case(std::string name, NormalizationMode mode, int64_t batch, i
 // Forward and backward against the reference; dx starts as garbage, so backward must write every
 // input (those no output reads, too).
 OpCase resize_case(std::string name, ResizeShape s) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(s.input_size(), 1), g = random_floats(s.output_size(), 2);
             F y(g.size()), gx(x.size());
             resize_bilinear_forward_reference(s, x.data(), y.data());
@@ -432,7 +490,7 @@ OpCase resize_case(std::string name, ResizeShape s) {
 // and pixel 5 tiny (sum of squares below eps). Those pixels' gradients are ~1e6 times the others',
 // so they are compared apart, each group to its own scale.
 OpCase l2_case(std::string name, int64_t n, int64_t c, int64_t hw, bool zero_pixel) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const L2NormalizeShape s{n, c, hw, 1e-12f};
             F x = random_floats(s.size(), 1, -2.0f, 2.0f);
             const F g = random_floats(s.size(), 2);
@@ -543,7 +601,7 @@ TEST(ResizeAxis, WeightsSumToOneAndTransposeAgrees) {
 // ---- depthwise convolution, Mish, add (Dynamic World) ------------------------------------------
 // Outputs start as garbage (7): every op must write all of its output.
 OpCase dw_forward(std::string name, DepthwiseConv2dShape s, bool bias) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(s.size(), 1), w = random_floats(s.weight_size(), 2), b = random_floats(s.c, 3);
             F want(static_cast<size_t>(s.size()));
             depthwise_conv2d_forward_reference(s, x.data(), w.data(), bias ? b.data() : nullptr, want.data());
@@ -556,7 +614,7 @@ OpCase dw_forward(std::string name, DepthwiseConv2dShape s, bool bias) {
 // All three gradients, then dx alone, dw and db without dx, and db alone: what is not wanted is
 // neither computed nor written.
 OpCase dw_backward(std::string name, DepthwiseConv2dShape s) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = random_floats(s.size(), 1), w = random_floats(s.weight_size(), 2),
                     g = random_floats(s.size(), 4);
             F gx(x.size()), gw(w.size()), gb(static_cast<size_t>(s.c));
@@ -619,7 +677,7 @@ F mish_inputs(int64_t count) {
 // its two terms cancel near the minimum, x = -1.19, so its error cannot be relative to itself).
 // in_place: y over x, dx over dy.
 OpCase mish_case(std::string name, int64_t count, bool in_place) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F x = mish_inputs(count), g = random_floats(count, 5, -2.0f, 2.0f);
             F y(x.size()), gx(x.size());
             mish_forward_reference(x.data(), y.data(), count);
@@ -649,7 +707,7 @@ OpCase mish_case(std::string name, int64_t count, bool in_place) {
 
 // y = a + b into a third array, over a, and over b.
 OpCase add_case(std::string name, int64_t count) {
-  return {std::move(name), [=](Backend& be, double) {
+  return {std::move(name), [=](Backend& be, const Precision&) {
             const F a = random_floats(count, 1), b = random_floats(count, 2);
             F want(a.size());
             add_reference(a.data(), b.data(), want.data(), count);
@@ -757,6 +815,8 @@ std::vector<OpCase> all_cases() {
       bn_fold("batch_norm_fold", 6, 27),
       relu_case("relu", 1001),
       relu_case("relu_1", 1),
+      // More than the grid's 65,536 blocks of 256 hold: the grid-stride loops must cover the rest.
+      relu_case("relu_past_65536_blocks", 65536LL * 256 + 4097),
       pool_case("max_pool2x2_even", PoolShape{2, 3, 8, 6}),
       pool_case("max_pool2x2_odd", PoolShape{1, 2, 7, 5}),
       pool_case("max_pool2x2_2x2", PoolShape{1, 1, 2, 2}),
@@ -783,6 +843,8 @@ std::vector<OpCase> all_cases() {
       normalize_case("normalize_standard_13x128x128", NormalizationMode::standard, 2, 13, 128 * 128),
       normalize_case("normalize_log_sigmoid_9x33x17", NormalizationMode::log_sigmoid, 3, 9, 33 * 17),
       normalize_case("normalize_1px", NormalizationMode::standard, 1, 1, 1),
+      // More (sample, band) planes than gridDim.y's 65,535: launched in chunks of whole samples.
+      normalize_case("normalize_past_65535_planes", NormalizationMode::log_sigmoid, 5100, 13, 2),
       // Depthwise: k 3 and 5, odd sizes, widths off the 16-lane vector (37, 19, 133), 1x1 images,
       // a kernel larger than the image, k 7 and 1 (the AVX-512 path's any-k form), bias and none.
       dw_forward("depthwise_fwd_k3", DepthwiseConv2dShape{2, 3, 9, 7, 3}, true),
@@ -865,13 +927,11 @@ TEST_P(BackendOps, MatchesCpuReference) {
   const Param p = GetParam();
   const std::vector<OpCase> cases = all_cases();
   const OpCase& c = cases[p.case_index];
-  bool present = false;
-  for (const auto& d : available_devices()) present = present || d.device == p.device;
-  if (!present) GTEST_SKIP() << "no " << device_name(p.device) << " device here (CUDA: " << cuda_version_string() << ")";
+  if (p.device == Device::cuda) STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   std::unique_ptr<Backend> be =
       p.device == Device::cpu ? make_cpu_backend(p.threads) : make_backend(p.device, 0, p.precision);
   try {
-    c.run(*be, conv_tolerance(p.precision));
+    c.run(*be, Precision{p.precision, kTol});
   } catch (const Error& e) {
     if (std::string(e.what()).find("not implemented") != std::string::npos) GTEST_SKIP() << e.what();
     throw;
@@ -881,10 +941,19 @@ TEST_P(BackendOps, MatchesCpuReference) {
 std::vector<Param> all_params() {
   std::vector<Param> out;
   const std::vector<OpCase> cases = all_cases();
-  for (const auto& [d, threads] : {std::pair{Device::cpu, 1}, std::pair{Device::cpu, 3}, std::pair{Device::cuda, 1}})
+  // The cuda cases exist where this program has a CUDA backend (nvcc's, or the emulator's in
+  // test_backend_ops_emulated, which runs the cuda cases only: the cpu ones run here).
+#if defined(STRATA_TEST_CUDA_ONLY)
+  const std::vector<std::pair<Device, int>> devices{{Device::cuda, 1}};
+#elif defined(STRATA_TEST_CUDA)
+  const std::vector<std::pair<Device, int>> devices{{Device::cpu, 1}, {Device::cpu, 3}, {Device::cuda, 1}};
+#else
+  const std::vector<std::pair<Device, int>> devices{{Device::cpu, 1}, {Device::cpu, 3}};
+#endif
+  for (const auto& [d, threads] : devices)
     for (size_t i = 0; i < cases.size(); ++i) out.push_back({d, threads, ConvPrecision::fp32, i});
   for (ConvPrecision p : {ConvPrecision::tf32, ConvPrecision::bf16})
-    for (size_t i = 0; i < cases.size(); ++i)
+    for (size_t i = 0; i < cases.size() && devices.back().first == Device::cuda; ++i)
       if (cases[i].convolution) out.push_back({Device::cuda, 1, p, i});
   return out;
 }

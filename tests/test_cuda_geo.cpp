@@ -15,6 +15,7 @@
 #include "kernels/cuda_check.h"
 #include "kernels/geo_kernels.h"
 #include "composite_stacks.h"
+#include "gpu_required.h"
 
 namespace strata::geo {
 namespace {
@@ -66,8 +67,7 @@ std::vector<T> random_values(size_t count, uint64_t seed, int lo, int hi) {
 class CudaGeo : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (cuda::list_devices().empty())
-      GTEST_SKIP() << "no CUDA device here (CUDA " << cuda::runtime_version_string() << ")";
+    STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   }
 };
 

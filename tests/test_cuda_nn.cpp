@@ -11,6 +11,7 @@
 #include "nn/model.h"
 #include "nn/ops/conv2d.h"
 #include "nn/trainer.h"
+#include "gpu_required.h"
 #include "model_batch.h"
 #include "op_test_util.h"
 
@@ -22,15 +23,6 @@ using test::Batch;
 using test::DeviceArray;
 using test::make_batch;
 using test::random_floats;
-
-bool have_gpu() {
-  for (const auto& d : available_devices())
-    if (d.device == Device::cuda) return true;
-  return false;
-}
-
-#define SKIP_WITHOUT_GPU() \
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device here (CUDA: " << cuda_version_string() << ")"
 
 // The losses of `steps` AdamW steps and the probabilities afterwards, on `be`.
 struct TrainRun {
@@ -54,7 +46,7 @@ TrainRun train(Backend& be, const ModelConfig& c, const Batch& b, int steps) {
 const ModelConfig kModels[] = {{"sample-fcn", 5, 4, {8, 6}}, {"unet-small", 5, 4, {8, 16}}};
 
 TEST(CudaBackend, TrainingTracksTheCpu) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   for (const ModelConfig& c : kModels) {
     const Batch b = make_batch(c, 3, 16, 24, 11);
     auto cpu = make_cpu_backend();
@@ -69,7 +61,7 @@ TEST(CudaBackend, TrainingTracksTheCpu) {
 }
 
 TEST(CudaBackend, TensorCoreTrainingStaysCloseToFp32) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   for (ConvPrecision p : {ConvPrecision::tf32, ConvPrecision::bf16}) {
     const ModelConfig& c = kModels[1];
     const Batch b = make_batch(c, 2, 16, 16, 12);
@@ -81,8 +73,41 @@ TEST(CudaBackend, TensorCoreTrainingStaysCloseToFp32) {
   }
 }
 
+// The kernels' limits are refusals with the way out, checked before anything is launched: 32-bit
+// indexing of the convolutions, 65,535 channels of the per-channel reductions (gridDim.y).
+TEST(CudaBackend, ShapesBeyondTheKernelsLimitsAreRefused) {
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
+  auto be = make_backend(Device::cuda);
+  const Conv2dShape big{2048, 64, 256, 256, 64, 3, 1};  // 8.6e9 input elements: no memory is touched
+  try {
+    be->conv2d_forward(big, nullptr, nullptr, nullptr, nullptr);
+    ADD_FAILURE() << "a conv2d past 2^31 elements ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("beyond the CUDA kernels' 32-bit indexing"), std::string::npos) << e.what();
+  }
+  const BatchNormShape wide{1, 70000, 1, 1e-5f, 0.1f};
+  DeviceArray<float> x(*be, random_floats(wide.c, 1)), ones(*be, std::vector<float>(70000, 1.0f)),
+      zeros(*be, std::vector<float>(70000, 0.0f)), rm(*be, std::vector<float>(70000, 0.0f)),
+      rv(*be, std::vector<float>(70000, 1.0f)), y(*be, size_t{70000}), mean(*be, size_t{70000}),
+      invstd(*be, size_t{70000});
+  try {
+    be->batch_norm_forward_train(wide, x.get(), ones.get(), zeros.get(), rm.get(), rv.get(), y.get(), mean.get(),
+                                 invstd.get());
+    ADD_FAILURE() << "a batch norm over 70000 channels ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 65535 channels"), std::string::npos) << e.what();
+  }
+  const DepthwiseConv2dShape deep{1, 70000, 1, 1, 3};
+  try {
+    be->depthwise_conv2d_backward(deep, x.get(), nullptr, x.get(), nullptr, nullptr, y.get());
+    ADD_FAILURE() << "a depthwise weight gradient over 70000 channels ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 65535 channels"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CudaBackend, AStepOfAKnownShapeMakesNoCudaMalloc) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   auto be = make_backend(Device::cuda);
   ASSERT_GE(be->allocation_count(), 0) << "the CUDA backend counts its cudaMallocs";
   for (const ModelConfig& c : kModels) {
@@ -108,7 +133,7 @@ TEST(CudaBackend, AStepOfAKnownShapeMakesNoCudaMalloc) {
 // Guards against a silent fall-back to fp32: a tensor-core convolution differs from the fp32 one
 // by its rounding, and by no more than the precision allows.
 TEST(CudaBackend, TensorCorePrecisionsAreInUse) {
-  SKIP_WITHOUT_GPU();
+  STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   const Conv2dShape s{2, 32, 19, 17, 40, 3, 1};
   const std::vector<float> x = random_floats(s.input_size(), 1), w = random_floats(s.weight_size(), 2);
   std::vector<float> want(static_cast<size_t>(s.output_size()));

@@ -6,6 +6,7 @@
 
 #include "dist/communicator.h"
 #include "dist/device_allreduce.h"
+#include "gpu_required.h"
 #include "nn/backend_registry.h"
 
 using namespace strata;
@@ -21,7 +22,7 @@ int cuda_devices() {
 TEST(Nccl, ScaledSumOfDeviceBuffers) {
   if (!dist::have_nccl()) GTEST_SKIP() << "built without NCCL (needs CUDA, NCCL and MPI at configure time)";
   const int gpus = cuda_devices();
-  if (gpus == 0) GTEST_SKIP() << "no CUDA device";
+  if (gpus == 0) STRATA_SKIP_WITHOUT_CUDA_DEVICE();
   auto world = dist::make_world();
   const int gpu = dist::local_rank() % gpus;
   auto be = nn::make_backend(nn::Device::cuda, gpu);

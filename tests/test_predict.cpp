@@ -277,6 +277,18 @@ TEST(Predict, SampleFcnWithOddTiles) {
   EXPECT_LT(worst, 1e-5);
 }
 
+TEST(Predict, TensorCorePrecisionsNeedTheCudaDevice) {
+  TempDir dir;
+  auto o = test::small_predict(dir / "missing.h5", dir / "pred");
+  o.precision = "tf32";
+  try {
+    predict(o);
+    FAIL() << "--precision tf32 ran on the CPU";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--precision tf32 needs --device cuda"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Predict, BadInputsGiveClearErrors) {
   TempDir dir;
   // The model wants a band the scene does not have.

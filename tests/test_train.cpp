@@ -166,6 +166,16 @@ TEST(TrainErrors, BadInputsAreClear) {
   o.data_dir = dir / "nothing";
   EXPECT_THROW(run_train(o, *comm), Error);
   o = test::small_train(dir / "run");
+  o.precision = "bf16";  // tensor cores: cuda only
+  try {
+    run_train(o, *comm);
+    FAIL() << "--precision bf16 ran on the CPU";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--precision bf16 needs --device cuda"), std::string::npos) << e.what();
+  }
+  o.precision = "fp16";
+  EXPECT_THROW(run_train(o, *comm), UsageError);
+  o = test::small_train(dir / "run");
   o.device = "cuda";
   try {
     run_train(o, *comm);

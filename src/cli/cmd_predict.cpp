@@ -26,6 +26,7 @@ int cmd_predict(int argc, char** argv) {
              {"halo", "auto|PX", "pixels of context around a tile; auto = the model's receptive radius", "auto", false},
              {"probabilities", "uint8|float32", "probability bands: uint8 (p*254, 255 no data) or float32", "uint8", false},
              {"device", "cpu|cuda", "where the network runs", "cpu", false},
+             {"precision", "fp32|tf32|bf16", "the convolutions' arithmetic (tf32, bf16: tensor cores, cuda only)", "fp32", false},
              {"file-bands", "B2,B3,...", "band order of scene files that lack band descriptions", "", false},
              {"harmonize", "auto|yes|no", "remove the +1000 DN offset of processing baseline 04.00", "auto", false},
              {"dilate", "PX", "grow cloud masks by this many pixels", "0", false},
@@ -44,6 +45,7 @@ int cmd_predict(int argc, char** argv) {
   o.halo = args.get("halo") == "auto" ? -1 : args.get_int("halo", 0, 4096);
   o.probabilities = args.get("probabilities");
   o.device = args.get("device");
+  o.precision = args.get("precision");
   o.stack.scene.bands = args.get_list("file-bands");
   o.stack.scene.harmonize = geo::parse_harmonize(args.get("harmonize"));
   o.stack.mask.dilation_radius = static_cast<int>(args.get_int("dilate", 0, 100));

@@ -31,6 +31,7 @@ int cmd_train(int argc, char** argv) {
              {"label-smoothing", "E", "label smoothing", "0", false},
              {"seed", "S", "seed of the weights, the order and the augmentation", "0", false},
              {"device", "cpu|cuda", "backend", "cpu", false},
+             {"precision", "fp32|tf32|bf16", "the convolutions' arithmetic (tf32, bf16: tensor cores, cuda only)", "fp32", false},
              {"threads", "N", "CPU threads per rank", "1", false},
              {"checkpoint-every", "STEPS", "also checkpoint every N steps", "0", false},
              {"max-steps", "N", "stop with a checkpoint after N steps in all", "0", false},
@@ -56,6 +57,7 @@ int cmd_train(int argc, char** argv) {
   o.label_smoothing = args.get_double("label-smoothing");
   o.seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));
   o.device = args.get("device");
+  o.precision = args.get("precision");
   o.threads = static_cast<int>(args.get_int("threads", 1, 256));
   o.checkpoint_every = args.get_int("checkpoint-every", 0, INT64_MAX);
   o.max_steps = args.get_int("max-steps", 0, INT64_MAX);

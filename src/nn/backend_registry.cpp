@@ -35,6 +35,21 @@ std::unique_ptr<Backend> make_backend(Device device, int index, ConvPrecision pr
 #endif
 }
 
+void check_device_precision(const std::string& device, const std::string& precision) {
+  const Device d = parse_device(device);
+  const ConvPrecision p = parse_precision(precision);
+  if (d == Device::cpu && p != ConvPrecision::fp32)
+    throw UsageError("--precision " + precision + " needs --device cuda (the CPU computes in fp32 only)");
+}
+
+std::string cuda_device_problem() {
+#ifdef STRATA_HAVE_CUDA
+  return cuda::device_problem();
+#else
+  return "this strata was built without the CUDA backend";
+#endif
+}
+
 std::string cuda_version_string() {
 #ifdef STRATA_HAVE_CUDA
   return cuda::runtime_version_string();

@@ -24,6 +24,13 @@ std::vector<DeviceInfo> available_devices();
 // computes in fp32 only (UsageError otherwise).
 std::unique_ptr<Backend> make_backend(Device device, int index = 0, ConvPrecision precision = ConvPrecision::fp32);
 
+// --device and --precision of train and predict: each must parse (UsageError naming the flag),
+// and tf32 / bf16 need --device cuda.
+void check_device_precision(const std::string& device, const std::string& precision);
+
+// Why the CUDA backend cannot run here ("" when it can): not built, or CUDA's own error.
+std::string cuda_device_problem();
+
 // "CUDA runtime 13.0, driver 12.8" / "cuDNN 9.x" / "not built"; for `strata info`.
 std::string cuda_version_string();
 std::string cudnn_version_string();

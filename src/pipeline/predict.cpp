@@ -39,6 +39,7 @@ void validate(const PredictOptions& o) {
   composite_percentile(o.composite);
   parse_probability_type(o.probabilities);
   nn::parse_device(o.device);
+  nn::check_device_precision(o.device, o.precision);
   if (o.tile < 1) throw UsageError("--tile must be at least 1");
   if (o.halo < -1) throw UsageError("--halo must be auto or >= 0");
 }
@@ -284,7 +285,8 @@ PredictSummary run_predict(const PredictOptions& opts, dist::Communicator& comm)
     throw Error(o.model + ": the model has " + std::to_string(config.classes) + " classes; predict writes the 9 Dynamic World classes");
   const std::string hash = nn::prediction_hash(state);
   const nn::Device device = nn::parse_device(o.device);
-  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(1) : nn::make_backend(device);
+  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(1)
+                                           : nn::make_backend(device, 0, nn::parse_precision(o.precision));
   auto model = nn::model_from_state(*backend, state);
 
   // The scenes, read with the model's bands.

@@ -32,6 +32,7 @@ struct PredictOptions {
   int64_t halo = -1;                 // -1: auto, the model's receptive radius
   std::string probabilities = "uint8";  // uint8 | float32
   std::string device = "cpu";
+  std::string precision = "fp32";    // the convolutions' arithmetic: fp32 | tf32 | bf16 (tensor cores, cuda only)
   bool force = false;                // redo every tile, even those already current
   StackOptions stack;                // bands come from the checkpoint
 };

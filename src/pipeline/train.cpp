@@ -77,6 +77,7 @@ void validate(const TrainOptions& o) {
   if (!(o.lr > 0) || o.min_lr < 0 || o.min_lr > o.lr) throw UsageError("--lr must be > 0 and --min-lr in [0, lr]");
   if (o.label_smoothing < 0 || o.label_smoothing >= 1) throw UsageError("--label-smoothing must be in [0, 1)");
   nn::parse_device(o.device);
+  nn::check_device_precision(o.device, o.precision);
 }
 
 // Gradients of all trained parameters, scaled by this rank's share and summed over ranks: on a
@@ -256,7 +257,8 @@ TrainSummary run_train(const TrainOptions& o, dist::Communicator& comm) {
 
   const nn::Device device = nn::parse_device(o.device);
   const int gpu = device == nn::Device::cuda ? local_gpu() : 0;
-  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads) : nn::make_backend(device, gpu);
+  auto backend = device == nn::Device::cpu ? nn::make_cpu_backend(o.threads)
+                                           : nn::make_backend(device, gpu, nn::parse_precision(o.precision));
   nn::Backend& be = *backend;
   // The architecture, its bands and normalisation: from --init's checkpoint, Dynamic World's
   // own, or the dataset's bands with its statistics.

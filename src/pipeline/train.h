@@ -33,6 +33,7 @@ struct TrainOptions {
   double label_smoothing = 0.0;
   uint64_t seed = 0;
   std::string device = "cpu";
+  std::string precision = "fp32";    // the convolutions' arithmetic: fp32 | tf32 | bf16 (tensor cores, cuda only)
   int threads = 1;
   bool resume = false;
   bool overwrite = false;
