@@ -31,6 +31,7 @@
 #include "pipeline/predict.h"
 #include "pipeline/synth.h"
 #include "store/checkpoint.h"
+#include "raster_band.h"
 #include "test_util.h"
 
 namespace strata {
@@ -107,13 +108,7 @@ TEST(Golden, BackwardModelMatchesPyTorch) {
   EXPECT_LT(max_abs_diff(y.data, golden.at("backward.output").f32), 1e-4);
 }
 
-template <class T>
-std::vector<T> read_band(const std::string& path, int band) {
-  const geo::Raster r = geo::Raster::open(path);
-  std::vector<T> v(static_cast<size_t>(r.grid().full().pixels()));
-  r.read<T>({band}, r.grid().full(), v.data());
-  return v;
-}
+using test::read_band;
 
 // Predict a real scene with the imported model into a fresh folder; returns the VRT.
 std::string predict(const std::string& scene, const std::string& out, int64_t tile, const std::string& type) {

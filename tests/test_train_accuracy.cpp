@@ -10,6 +10,7 @@
 #include "pipeline/prepare.h"
 #include "pipeline/synth.h"
 #include "pipeline/train.h"
+#include "demo_dataset.h"
 #include "test_util.h"
 
 using namespace strata;
@@ -21,30 +22,10 @@ TEST(TrainAccuracy, SampleFcnReaches90PercentOnSynth) {
   test::TempDir dir;
   auto comm = dist::make_single_process();
 
-  SynthOptions s;
-  s.out_dir = dir / "synth";
-  s.size = 1024;  // the demo's series: 6 dates, 2021-01-15 .. 2021-11-15, a fire and a flood
-  s.dates = 6;
-  s.seed = 42;
-  s.threads = 2;
-  run_synth(s);
-
-  // Labels of 2021-05-16 with a composite of the dates they describe (05-16 and 07-16): on that
-  // date the flood's fields are water and the burn scar is bare, which a year-long median would
-  // show dry and half regrown (docs/training.md, "Learning to 90 % on synthetic data").
-  PrepareOptions p;
-  p.scenes = {dir / "synth/S2_*.tif"};
-  p.labels = dir / "synth/worldcover_2021-05-16.tif";
-  p.start = "2021-05-01";
-  p.end = "2021-07-31";
-  p.out_dir = dir / "dataset";
-  p.sampling.patch = 64;
-  p.sampling.patches = 1000;
-  p.stack.threads = 2;
-  run_prepare(p, *comm);
+  const std::string dataset = test::make_demo_dataset(dir);
 
   TrainOptions t;  // the defaults, but for the model, the length and the threads
-  t.data_dir = p.out_dir;
+  t.data_dir = dataset;
   t.out_dir = dir / "run";
   t.model = "sample-fcn";
   t.epochs = 8;

@@ -1,6 +1,6 @@
 // What strata synth teaches holds on the real Earth: a unet-small trained on synthetic scenes only
 // (the demo's series and recipe: 1024 px, 6 dates, the May-July composite, 1000 patches of 64 px,
-// 6 epochs, radiometric augmentation on) maps the real samples in ../shared/data/real:
+// 6 epochs, radiometric augmentation on; tests/demo_dataset.h) maps the real samples in ../shared/data/real:
 //  - the Sen1Floods11 L1C flood chip (Spain, 2019-09-18): water IoU against its hand labels;
 //    measured 0.727 (Dynamic World's own model: 0.639; before the atmosphere, the radiometric
 //    augmentation and the nine-band default, 0.24 and less). Issue #13 asks for 0.75.
@@ -20,9 +20,9 @@
 #include "dist/communicator.h"
 #include "geo/raster.h"
 #include "pipeline/predict.h"
-#include "pipeline/prepare.h"
-#include "pipeline/synth.h"
 #include "pipeline/train.h"
+#include "demo_dataset.h"
+#include "raster_band.h"
 #include "test_util.h"
 
 using namespace strata;
@@ -30,13 +30,7 @@ using namespace strata::pipeline;
 
 namespace {
 
-template <class T>
-std::vector<T> read_band(const std::string& path, int band) {
-  const geo::Raster r = geo::Raster::open(path);
-  std::vector<T> v(static_cast<size_t>(r.grid().full().pixels()));
-  r.read<T>({band}, r.grid().full(), v.data());
-  return v;
-}
+using test::read_band;
 
 // The label band of `model`'s map of one real scene, every pixel classified.
 std::vector<uint8_t> predict_labels(const std::string& model, const std::string& scene, const std::string& out) {
@@ -58,25 +52,9 @@ TEST(Transfer, UnetTrainedOnSynthMapsTheRealFloodAndBigEarthNet) {
   test::TempDir dir;
   auto comm = dist::make_single_process();
 
-  SynthOptions s;
-  s.out_dir = dir / "synth";
-  s.size = 1024;
-  s.dates = 6;
-  s.seed = 42;
-  s.threads = 2;
-  run_synth(s);
-  PrepareOptions p;
-  p.scenes = {dir / "synth/S2_*.tif"};
-  p.labels = dir / "synth/worldcover_2021-05-16.tif";
-  p.start = "2021-05-01";
-  p.end = "2021-07-31";
-  p.out_dir = dir / "dataset";
-  p.sampling.patch = 64;
-  p.sampling.patches = 1000;
-  p.stack.threads = 2;
-  run_prepare(p, *comm);
+  const std::string dataset = test::make_demo_dataset(dir);
   TrainOptions t;
-  t.data_dir = p.out_dir;
+  t.data_dir = dataset;
   t.out_dir = dir / "run";
   t.model = "unet-small";
   t.epochs = 6;

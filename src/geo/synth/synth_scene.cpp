@@ -34,7 +34,7 @@ constexpr float kReliefM = 800.0f;
 
 enum Stream : uint64_t { sArea = 11, sPixel, sBand, sSensor, sRetrieval };
 
-// What an atmospheric correction (Sen2Cor) retrieves: the aerosol optical depth to about 0.03 +
+// What an atmospheric correction (Sen2Cor) retrieves: the aerosol optical depth to about 0.015 +
 // 20 %, water vapour to about 8 % (Main-Knorn et al. 2017 report figures of this order).
 Atmosphere retrieved_atmosphere(const Atmosphere& truth, uint64_t seed) {
   Atmosphere r = truth;
