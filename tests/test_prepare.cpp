@@ -11,6 +11,7 @@
 #include "dist/communicator.h"
 #include "geo/raster.h"
 #include "nn/model.h"
+#include "pipeline/synth.h"
 #include "prepare_fixture.h"
 #include "store/shard.h"
 
@@ -162,6 +163,41 @@ TEST(PrepareErrors, LabelsThatDoNotOverlap) {
     EXPECT_NE(std::string(e.what()).find("far.tif: no labelled pixel"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(dir / "ds/manifest.json"));
+}
+
+// One dataset from L1C and L2A scenes of the same ground: each scene's level in the manifest, and
+// the nine default bands from both; a composite of the two levels is refused.
+TEST(Prepare, MixedLevelsAreRecordedAndNotComposited) {
+  test::TempDir dir;
+  pipeline::SynthOptions so;
+  so.out_dir = dir / "l2a";
+  so.size = 384;
+  so.dates = 4;
+  so.seed = 11;  // the grid of the fixture's L1C series
+  so.level = geo::s2::Level::l2a;
+  so.threads = 1;
+  pipeline::run_synth(so);
+  PrepareOptions o = test::small_prepare(dir / "ds");
+  o.scenes = {test::synth_dir() + "/S2_" + test::synth_date(1) + ".tif", dir / ("l2a/S2_" + test::synth_date(2) + ".tif")};
+  o.composite = "none";
+  auto comm = dist::make_single_process();
+  run_prepare(o, *comm);
+  std::ifstream in(dir / "ds/manifest.json");
+  const auto m = nlohmann::json::parse(in);
+  EXPECT_EQ(m["processing_levels"], nlohmann::json::array({"L1C", "L2A"}));
+  EXPECT_EQ(m["sources"]["scenes"][0]["processing_level"], "L1C");
+  EXPECT_EQ(m["sources"]["scenes"][1]["processing_level"], "L2A");
+  EXPECT_EQ(m["sources"]["scenes"][1]["cloud_mask"], "SCL");
+  EXPECT_EQ(m["bands"], nlohmann::json(nn::dynamic_world_bands()));
+
+  o.composite = "median";
+  o.out_dir = dir / "ds2";
+  try {
+    run_prepare(o, *comm);
+    FAIL() << "a composite of L1C and L2A scenes must be refused";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("is L2A but"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PrepareErrors, SceneWithoutTheBands) {

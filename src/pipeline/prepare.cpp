@@ -313,6 +313,14 @@ PrepareSummary run_prepare(const PrepareOptions& opts, dist::Communicator& comm)
   if (o.stack.bands.empty()) o.stack.bands = nn::dynamic_world_bands();
   else if (o.stack.bands.size() == 1 && o.stack.bands[0] == "all") o.stack.bands.clear();
   SceneStack stack(scenes, o.stack);
+  // A dataset may mix L1C and L2A scenes (the manifest records each scene's level, and a patch's
+  // origin names its scene), but a composite of the two would be half top-of-atmosphere, half surface.
+  if (percentile >= 0)
+    for (int64_t i = 1; i < stack.size(); ++i)
+      if (stack.scene(i).processing_level() != stack.scene(0).processing_level())
+        throw UsageError(scenes[static_cast<size_t>(i)].path + ": is " + stack.scene(i).processing_level() + " but " +
+                         scenes[0].path + " is " + stack.scene(0).processing_level() +
+                         "; a composite takes one level (prepare them apart, or --composite none)");
   const std::string hash = config_hash(o, scenes, stack.bands());
   if (comm.is_root()) prepare_output_dir(o, hash, files);
   comm.barrier();

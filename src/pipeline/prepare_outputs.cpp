@@ -1,6 +1,7 @@
 #include "pipeline/prepare_outputs.h"
 
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/build_info.h"
@@ -75,9 +76,15 @@ void write_manifest(const PrepareSummary& s, const PrepareOptions& o, const std:
                    {"max_oversample", o.sampling.max_oversample},
                    {"rejected_unlabelled_candidates", s.sampling.rejected_unlabelled}};
   json sc = json::array();
-  for (size_t i = 0; i < scenes.size(); ++i)
+  std::set<std::string> levels;
+  for (size_t i = 0; i < scenes.size(); ++i) {
+    const std::string level = stack.scene(static_cast<int64_t>(i)).processing_level();
+    levels.insert(level);
     sc.push_back({{"path", scenes[i].path}, {"id", scenes[i].id}, {"date", scenes[i].date},
+                  {"processing_level", level},
                   {"cloud_mask", i < s.mask_sources.size() ? s.mask_sources[i] : ""}});
+  }
+  m["processing_levels"] = levels;  // of the scenes; a patch's is its scene's (origin[0])
   m["sources"] = {{"scenes", sc},
                   {"cloudy_scenes_skipped", s.cloudy_scenes},
                   {"labels", o.labels},
