@@ -152,15 +152,15 @@ TEST(Loader, RadiometricAugmentationIsSeededKeepsNoDataAndHazesTheBlueMost) {
   std::vector<uint16_t> base(2 * kPlane, 1000);
   base[7] = 0;  // no data
   RadiometricAugment a;
-  std::vector<uint16_t> v = base;
-  augment_radiometry(v.data(), 2, kPlane, a, 1);
-  EXPECT_EQ(v, base) << "off unless enabled";
+  std::vector<uint16_t> off(base);
+  augment_radiometry(off.data(), 2, kPlane, a, 1);
+  EXPECT_EQ(off, base) << "off unless enabled";
   a.enabled = true;
   a.haze_weight = {1.0f, 0.1f};
   double blue = 0, red = 0;
   std::set<std::vector<uint16_t>> seen;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    v = base;
+    std::vector<uint16_t> v(base);
     augment_radiometry(v.data(), 2, kPlane, a, seed);
     std::vector<uint16_t> again = base;
     augment_radiometry(again.data(), 2, kPlane, a, seed);

@@ -62,8 +62,17 @@ std::string site_text(const Site& s) {
 bool same_site(const Site& a, const Site& b) {
   return a.line() == b.line() && std::strcmp(a.file_name(), b.file_name()) == 0;
 }
+// Strings here are built by appending: g++ 12's -Wrestrict misfires on chains of operator+
+// (GCC bug 105329).
 std::string xyz(uint3 v) {
-  return "(" + std::to_string(v.x) + "," + std::to_string(v.y) + "," + std::to_string(v.z) + ")";
+  std::string s = "(";
+  s += std::to_string(v.x);
+  s += ',';
+  s += std::to_string(v.y);
+  s += ',';
+  s += std::to_string(v.z);
+  s += ')';
+  return s;
 }
 std::string hex(unsigned m) {
   char b[16];
@@ -78,7 +87,10 @@ std::string ranges(const std::vector<int>& ids) {
     while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
     if (!out.empty()) out += ", ";
     out += std::to_string(ids[i]);
-    if (j > i) out += "-" + std::to_string(ids[j]);
+    if (j > i) {
+      out += '-';
+      out += std::to_string(ids[j]);
+    }
     i = j + 1;
   }
   return out;
@@ -317,7 +329,8 @@ void complete_vote(Collective& c) {
   for (int l = 0; l < 32; ++l) {
     if (!(c.mask >> l & 1u)) continue;
     auto* p = static_cast<VotePayload*>(c.payload[l]);
-    p->out = c.kind == kVote + vote_ballot ? ballot : c.kind == kVote + vote_any ? any : all;
+    const int op = c.kind - kVote;  // the VoteOp
+    p->out = op == vote_ballot ? ballot : op == vote_any ? any : all;
   }
 }
 
