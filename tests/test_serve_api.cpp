@@ -12,6 +12,8 @@
 #include "geo/raster.h"
 #include "pipeline/change.h"
 #include "pipeline/stats.h"
+#include "pipeline/synth.h"
+#include "serve/map_reader.h"
 #include "serve/static_files.h"
 #include "serve/tile_render.h"
 #include "gif_reader.h"
@@ -449,6 +451,21 @@ TEST(ServeChange, EqualsStrataChange) {
     for (int64_t v : row) total += v;
   EXPECT_GT(total, 0);
   EXPECT_LT(total, 384 * 384);
+}
+
+// Scenes of processing baseline 04.00 carry +1000 DN; the rgb layer takes it off, as predict does.
+TEST(ServeTiles, RgbTakesTheBaselineOffsetOff) {
+  TempDir dir;
+  pipeline::SynthOptions o;
+  o.out_dir = dir / "s";
+  o.size = 64;
+  o.dates = 2;
+  o.start = "2022-01-01";  // and 2022-07-02, after the change of baseline
+  const auto files = pipeline::run_synth(o).files;
+  serve::MapReader& reader = serve::MapReader::for_this_thread();
+  EXPECT_EQ(reader.true_colour(files[0]).offset, 0.0f);
+  EXPECT_EQ(reader.true_colour(files[4]).offset, 1000.0f);
+  EXPECT_EQ(reader.true_colour(files[4]).bands, (std::vector<int>{3, 2, 1}));
 }
 
 TEST(ServeTiles, RgbTileIsTheScenesTrueColour) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "geo/scene.h"
+#include "geo/sentinel2.h"
 #include "pipeline/predict_output.h"
 
 namespace strata::serve {
@@ -19,9 +20,13 @@ const geo::Raster& MapReader::raster(const std::string& path) {
   return it->second;
 }
 
-const std::vector<int>& MapReader::true_colour_bands(const std::string& scene) {
+const MapReader::TrueColour& MapReader::true_colour(const std::string& scene) {
   auto it = rgb_bands_.find(scene);
-  if (it == rgb_bands_.end()) it = rgb_bands_.emplace(scene, geo::Scene::open(scene).file_bands({"B4", "B3", "B2"})).first;
+  if (it == rgb_bands_.end()) {
+    const geo::Scene s = geo::Scene::open(scene);
+    TrueColour t{s.file_bands({"B4", "B3", "B2"}), s.harmonized() ? static_cast<float>(geo::s2::kBaselineOffset) : 0.0f};
+    it = rgb_bands_.emplace(scene, std::move(t)).first;
+  }
   return it->second;
 }
 

@@ -31,8 +31,13 @@ class MapReader {
 
   const geo::Raster& raster(const MapEntry& e) { return raster(e.vrt); }
   const geo::Raster& raster(const std::string& catalog_path);
-  // The 0-based bands of B4, B3, B2 in a scene of the catalog (geo::Scene's band model).
-  const std::vector<int>& true_colour_bands(const std::string& scene);
+  // The 0-based bands of B4, B3, B2 in a scene of the catalog (geo::Scene's band model), and the
+  // DN offset to take off them (1000 for processing baseline 04.00, as geo::Scene decides).
+  struct TrueColour {
+    std::vector<int> bands;
+    float offset = 0;
+  };
+  const TrueColour& true_colour(const std::string& scene);
   // Transformations from WGS 84 (lon, lat) and from Web Mercator into a map's CRS.
   const geo::CrsTransform& from_wgs84(const std::string& wkt);
   const geo::CrsTransform& from_web_mercator(const std::string& wkt);
@@ -46,7 +51,7 @@ class MapReader {
 
  private:
   std::map<std::string, geo::Raster> rasters_;
-  std::map<std::string, std::vector<int>> rgb_bands_;
+  std::map<std::string, TrueColour> rgb_bands_;
   std::map<std::string, std::array<double, kNumClasses>> scales_;
   std::map<std::string, geo::CrsTransform> from_wgs84_, from_mercator_;
 };

@@ -144,7 +144,7 @@ geo::Image render_view(MapReader& reader, const MapEntry& map, const Layer& laye
     case Layer::Kind::probability: bands = {layer.cls}; break;
     case Layer::Kind::top1: bands = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}; break;
     case Layer::Kind::change: bands = {9}; break;
-    case Layer::Kind::rgb: bands = reader.true_colour_bands(map.scene); break;
+    case Layer::Kind::rgb: bands = reader.true_colour(map.scene).bands; break;
   }
   std::vector<float> values(static_cast<size_t>(n) * bands.size());
   r.read_onto(bands, read_grid, read_grid.full(), values.data(), geo::Resampling::nearest, kOff);
@@ -157,6 +157,7 @@ geo::Image render_view(MapReader& reader, const MapEntry& map, const Layer& laye
   const std::array<double, kNumClasses> scales = rgb ? std::array<double, kNumClasses>{} : reader.probability_scales(map);
   // A scene's nodata DN (0 for Sentinel-2 products) in all three bands is no observation.
   const float scene_nodata = rgb ? static_cast<float>(r.nodata(bands[0]).value_or(0.0)) : 0.0f;
+  const float rgb_offset = rgb ? reader.true_colour(map.scene).offset : 0.0f;
   const size_t plane = static_cast<size_t>(n);
 
   for (size_t i = 0; i < cols.size(); ++i) {
@@ -190,7 +191,7 @@ geo::Image render_view(MapReader& reader, const MapEntry& map, const Layer& laye
       case Layer::Kind::rgb: {
         const float red = values[k], green = values[plane + k], blue = values[2 * plane + k];
         if (red != red || (red == scene_nodata && green == scene_nodata && blue == scene_nodata)) break;
-        out = {stretch(red), stretch(green), stretch(blue), 255};
+        out = {stretch(red - rgb_offset), stretch(green - rgb_offset), stretch(blue - rgb_offset), 255};
         break;
       }
     }
