@@ -21,12 +21,10 @@ import sys
 import tempfile
 import time
 
-# One thread for PyTorch really: its OpenBLAS pool ignores torch.set_num_threads (see side_by_side.py).
-PYTORCH_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-if any(os.environ.get(k) != v for k, v in PYTORCH_ENV.items()):
-    os.environ.update(PYTORCH_ENV)
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+# One thread for PyTorch really (benchmarks/torch_env.py).
+from torch_env import run_under_torch_env  # noqa: E402
+
+PYTORCH_ENV = run_under_torch_env(1)
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402

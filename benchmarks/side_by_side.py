@@ -23,21 +23,9 @@ import subprocess
 import sys
 import time
 
-TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
+from torch_env import run_under_torch_env, threads_arg  # noqa: E402  (benchmarks/torch_env.py)
 
-def threads_arg():
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "1"
-
-
-PYTORCH_ENV = {"GLIBC_TUNABLES": TUNABLES, "OPENBLAS_NUM_THREADS": threads_arg(), "OMP_NUM_THREADS": threads_arg()}
-if any(os.environ.get(k) != v for k, v in PYTORCH_ENV.items()):
-    os.environ.update(PYTORCH_ENV)
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+PYTORCH_ENV = run_under_torch_env(threads_arg())
 
 import torch  # noqa: E402  (after the re-exec, so malloc is tuned for it)
 import torch.nn.functional as F  # noqa: E402
