@@ -57,26 +57,12 @@ std::string matrix_csv(const ChangeResult& r) {
 }
 
 std::string result_json(const ChangeResult& r, const ChangeOptions& o, const geo::Grid& g) {
-  using nlohmann::json;
-  json j = {{"from", o.from},
-            {"to", o.to},
-            {"grid", {{"width", g.width}, {"height", g.height}, {"epsg", geo::crs_epsg(g.crs_wkt)}}},
-            {"encoding", "10 * from + to, classes 0..8; 255 = no data in either map"},
-            {"classes", class_names()},
-            {"unit", "km2"},
-            {"matrix_km2", r.km2},
-            {"matrix_pixels", r.pixels},
-            {"changed_km2", r.changed_km2},
-            {"unchanged_km2", r.unchanged_km2},
-            {"nodata_km2", r.nodata_km2},
-            {"min_area_ha", o.min_area_ha},
-            {"transitions", json::array()}};
-  for (const Transition& t : r.changes)
-    j["transitions"].push_back({{"from", class_names()[static_cast<size_t>(t.from)]},
-                                {"to", class_names()[static_cast<size_t>(t.to)]},
-                                {"km2", t.km2},
-                                {"ha", t.km2 * 100},
-                                {"pixels", t.pixels}});
+  nlohmann::json j = change_counts_json(r);
+  j["from"] = o.from;
+  j["to"] = o.to;
+  j["grid"] = {{"width", g.width}, {"height", g.height}, {"epsg", geo::crs_epsg(g.crs_wkt)}};
+  j["encoding"] = "10 * from + to, classes 0..8; 255 = no data in either map";
+  j["min_area_ha"] = o.min_area_ha;
   return j.dump(2) + "\n";
 }
 
@@ -130,6 +116,24 @@ void scan(const ClassRaster& a, const ClassRaster& b, const geo::Window& whole, 
 }
 
 }  // namespace
+
+nlohmann::json change_counts_json(const ChangeResult& r) {
+  nlohmann::json transitions = nlohmann::json::array();
+  for (const Transition& t : r.changes)
+    transitions.push_back({{"from", class_names()[static_cast<size_t>(t.from)]},
+                           {"to", class_names()[static_cast<size_t>(t.to)]},
+                           {"km2", t.km2},
+                           {"ha", t.km2 * 100},
+                           {"pixels", t.pixels}});
+  return {{"classes", class_names()},
+          {"unit", "km2"},
+          {"matrix_km2", r.km2},
+          {"matrix_pixels", r.pixels},
+          {"changed_km2", r.changed_km2},
+          {"unchanged_km2", r.unchanged_km2},
+          {"nodata_km2", r.nodata_km2},
+          {"transitions", transitions}};
+}
 
 ChangeResult detect_change(const ChangeOptions& o) {
   const ClassRaster a = ClassRaster::open(o.from);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/classes.h"
 #include "geo/grid.h"
@@ -45,6 +46,11 @@ struct ChangeResult {
 };
 
 ChangeResult detect_change(const ChangeOptions& options);
+
+// The counts as JSON, as transitions.json and `strata serve`'s /api/v1/change give them: classes,
+// unit, matrix_km2, matrix_pixels, changed/unchanged/nodata km2 and the transitions (from, to,
+// km2, ha, pixels), largest first.
+nlohmann::json change_counts_json(const ChangeResult& r);
 
 // The same counts as detect_change over `window` of A's grid (clipped to it; the whole grid by
 // default), without writing anything: `strata serve`'s change scorecard for a box. The file

@@ -475,26 +475,12 @@ Response Api::change(const std::map<std::string, std::string>& q) {
     window = MapReader::for_this_thread().window_of(from, b);
     bbox = bounds_json(b);
   }
-  const pipeline::ChangeResult r = pipeline::change_matrix(from.vrt, to.vrt, 0, window);
-  json changes = json::array();
-  for (const pipeline::Transition& t : r.changes)
-    changes.push_back({{"from", class_names()[static_cast<size_t>(t.from)]},
-                       {"to", class_names()[static_cast<size_t>(t.to)]},
-                       {"km2", t.km2},
-                       {"ha", t.km2 * 100},
-                       {"pixels", t.pixels}});
-  return json_response({{"from", from.id},
-                        {"to", to.id},
-                        {"bbox", bbox},
-                        {"window", window_json(window ? *window : from.grid.full())},
-                        {"classes", class_names()},
-                        {"unit", "km2"},
-                        {"matrix_km2", r.km2},
-                        {"matrix_pixels", r.pixels},
-                        {"changed_km2", r.changed_km2},
-                        {"unchanged_km2", r.unchanged_km2},
-                        {"nodata_km2", r.nodata_km2},
-                        {"transitions", changes}});
+  json j = pipeline::change_counts_json(pipeline::change_matrix(from.vrt, to.vrt, 0, window));
+  j["from"] = from.id;
+  j["to"] = to.id;
+  j["bbox"] = bbox;
+  j["window"] = window_json(window ? *window : from.grid.full());
+  return json_response(j);
 }
 
 Response Api::timelapse(const std::map<std::string, std::string>& q) {
