@@ -68,8 +68,8 @@ TEST(Atmosphere, CorrectionUndoesTheForwardModel) {
       for (float rho : {50.0f, 400.0f, 3000.0f, 8000.0f})
         for (float env : {100.0f, 2500.0f}) {
           const BandTerms& k = t[static_cast<size_t>(b)];
-          EXPECT_NEAR(to_surface(k, to_toa(k, rho, env), env), rho, 1e-3f * rho + 0.05f) << "band " << b;
-          EXPECT_GT(to_toa(k, rho, env + 500.0f), to_toa(k, rho, env)) << "brighter surroundings show (adjacency)";
+          EXPECT_NEAR(surface_line(k, env)(toa_line(k, env)(rho)), rho, 1e-3f * rho + 0.05f) << "band " << b;
+          EXPECT_GT(toa_line(k, env + 500.0f)(rho), toa_line(k, env)(rho)) << "brighter surroundings show (adjacency)";
         }
   }
 }

@@ -122,7 +122,6 @@ AtmosphereTerms atmosphere_terms(const Atmosphere& atm, float aot550, float view
     const double tau_eff = 0.5 * tau_r + tau_a * (1.0 - w * 0.5 * (1.0 + g));
     const double tau = tau_r + tau_a;
     BandTerms& t = terms[static_cast<size_t>(b)];
-
     const double down = std::exp(-tau_eff / mu_s), up_dir = std::exp(-tau / mu_v);
     t.direct = static_cast<float>(std::exp(-tau / mu_s) / down);
     t.gain_dir = static_cast<float>(down * up_dir);

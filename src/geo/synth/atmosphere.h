@@ -81,8 +81,6 @@ inline Line surface_line(const BandTerms& t, float rho_env) {
   const float k = 1.0f - t.sph * rho_env;
   return {-(t.path / t.gas * k + t.gain_dif * rho_env) / t.gain_dir, k / (t.gas * t.gain_dir)};
 }
-inline float to_toa(const BandTerms& t, float rho, float rho_env) { return toa_line(t, rho_env)(rho); }
-inline float to_surface(const BandTerms& t, float toa, float rho_env) { return surface_line(t, rho_env)(toa); }
 
 // Terrain: how a slope lights a pixel, from the elevation's gradient (dz/d east, dz/d north) and
 // the unit vector towards the sun (east, north, up): direct sunlight by cos(incidence) /

@@ -1,5 +1,5 @@
 #pragma once
-// The atmosphere over a window, pixel by pixel: the terms of to_toa() (and of the L2A correction)
+// The atmosphere over a window, pixel by pixel: the terms of toa_line() (and of the L2A correction)
 // and the surroundings' reflectance (adjacency), computed on a lattice every kOpticsCell pixels
 // of the scene and bilinearly interpolated. They vary over kilometres, so the lattice costs little
 // per pixel; it is anchored to the scene's origin, so a pixel's value does not depend on the window.

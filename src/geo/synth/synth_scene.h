@@ -83,9 +83,8 @@ class SynthScene {
   const std::vector<Sky>& skies() const { return skies_; }
   const Event& fire() const { return fire_; }
   const Event& flood() const { return flood_; }
-  // Per date: the atmosphere, and the one an atmospheric correction retrieves from it (L2A).
+  // Per date: the atmosphere.
   const std::vector<Atmosphere>& atmospheres() const { return atmospheres_; }
-  const std::vector<Atmosphere>& retrieved_atmospheres() const { return retrieved_; }
   const EndmemberSpectra& spectra() const { return spectra_; }
   const Landscape& landscape() const { return land_; }
 
@@ -113,7 +112,7 @@ class SynthScene {
   EndmemberSpectra spectra_;
   Event fire_, flood_;
   std::vector<float> snow_lines_;  // per date
-  std::vector<Atmosphere> atmospheres_, retrieved_;  // per date
+  std::vector<Atmosphere> atmospheres_, retrieved_;  // per date; retrieved_: what an atmospheric correction (L2A) retrieves
   std::vector<SunVector> suns_;                      // per date
   std::vector<std::array<float, kBands>> direct_share_;  // per date, at the scene's mean haze
   std::array<int64_t, kBands> band_factor_{};   // native pixel / 10 m: 1, 2 or 6
