@@ -158,6 +158,23 @@ json areas_json(const pipeline::ClassAreas& a) {
 
 json window_json(const geo::Window& w) { return {{"x", w.x}, {"y", w.y}, {"width", w.width}, {"height", w.height}}; }
 
+// The window of e's grid that ?bbox= covers (none: the whole grid), and how the answer states
+// the box and the window.
+struct BoxWindow {
+  std::optional<geo::Window> window;
+  json bbox = nullptr, window_as_json;
+};
+BoxWindow box_window(const std::map<std::string, std::string>& q, const MapEntry& e) {
+  BoxWindow w;
+  if (q.count("bbox")) {
+    const LonLatBounds b = parse_bbox(q.at("bbox"));
+    w.window = MapReader::for_this_thread().window_of(e, b);
+    w.bbox = bounds_json(b);
+  }
+  w.window_as_json = window_json(w.window ? *w.window : e.grid.full());
+  return w;
+}
+
 // Layer from the URL segments between the date and z/x/y (or tilejson.json).
 Layer parse_layer(const Catalog& c, const std::vector<std::string>& s, size_t begin, size_t end) {
   const size_t n = end - begin;
@@ -449,37 +466,24 @@ Response Api::timeseries(const std::string& lon_lat, const std::map<std::string,
 
 Response Api::statistics(const std::map<std::string, std::string>& q) {
   const MapEntry& e = entry(catalog_, required(q, "date"));
-  std::optional<geo::Window> window;
-  json bbox = nullptr;
-  if (q.count("bbox")) {
-    const LonLatBounds b = parse_bbox(q.at("bbox"));
-    window = MapReader::for_this_thread().window_of(e, b);
-    bbox = bounds_json(b);
-  }
-  const pipeline::ClassAreas a = pipeline::class_areas_of(e.vrt, window);
-  json j = areas_json(a);
+  const BoxWindow box = box_window(q, e);
+  json j = areas_json(pipeline::class_areas_of(e.vrt, box.window));
   j["date"] = e.date.empty() ? json(nullptr) : json(e.date);
   j["id"] = e.id;
-  j["bbox"] = bbox;
-  j["window"] = window_json(window ? *window : e.grid.full());
+  j["bbox"] = box.bbox;
+  j["window"] = box.window_as_json;
   return json_response(j);
 }
 
 Response Api::change(const std::map<std::string, std::string>& q) {
   const MapEntry& from = entry(catalog_, required(q, "from"));
   const MapEntry& to = entry(catalog_, required(q, "to"));
-  std::optional<geo::Window> window;
-  json bbox = nullptr;
-  if (q.count("bbox")) {
-    const LonLatBounds b = parse_bbox(q.at("bbox"));
-    window = MapReader::for_this_thread().window_of(from, b);
-    bbox = bounds_json(b);
-  }
-  json j = pipeline::change_counts_json(pipeline::change_matrix(from.vrt, to.vrt, 0, window));
+  const BoxWindow box = box_window(q, from);
+  json j = pipeline::change_counts_json(pipeline::change_matrix(from.vrt, to.vrt, 0, box.window));
   j["from"] = from.id;
   j["to"] = to.id;
-  j["bbox"] = bbox;
-  j["window"] = window_json(window ? *window : from.grid.full());
+  j["bbox"] = box.bbox;
+  j["window"] = box.window_as_json;
   return json_response(j);
 }
 
