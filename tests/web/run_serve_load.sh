@@ -7,6 +7,7 @@
 # the same jobs folder: the job must finish.
 #   run_serve_load.sh STRATA MAKE_CATALOG SERVE_LOAD [SECONDS [CLIENTS [PREDICT_EVERY]]]
 set -euo pipefail
+source "$(dirname "$0")/serve_url.sh"
 strata=$1 make_catalog=$2 serve_load=$3 seconds=${4:-10} clients=${5:-64} predict_every=${6:-25}
 work=$(mktemp -d)
 server=
@@ -18,14 +19,8 @@ start_server() {  # sets $server and $port
   "$strata" serve --maps "$work/pred" --model "$work/model.h5" --jobs "$work/jobs" --listen 127.0.0.1:0 --quiet \
     >"$work/serve.out" 2>>"$work/serve.err" &
   server=$!
-  local url=
-  for _ in $(seq 200); do
-    url=$(sed -n 's/^strata serve: \(http:[^ ]*\).*/\1/p' "$work/serve.out")
-    [[ -n "$url" ]] && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/serve.err"; exit 1; }
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "strata serve did not start"; cat "$work/serve.err"; exit 1; }
+  local url
+  url=$(serve_url "$work/serve.out" "$work/serve.err" "$server" 200)
   port=${url##*:}
   port=${port%/}
 }

@@ -5,6 +5,7 @@
 set -euo pipefail
 strata=$1 make_catalog=$2 node_modules=$3 web_root=$4 artefacts=$5
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/serve_url.sh"
 [[ -x /usr/bin/chromium ]] || { echo "skipped: /usr/bin/chromium is not installed (scripts/setup.sh installs it)"; exit 77; }
 command -v node >/dev/null || { echo "skipped: node is not installed"; exit 77; }
 [[ -d "$node_modules/puppeteer-core" ]] || { echo "skipped: $node_modules/puppeteer-core missing (the build runs npm ci)"; exit 77; }
@@ -17,13 +18,6 @@ trap cleanup EXIT
 "$make_catalog" "$work" >"$work/catalog.log" 2>&1 || { cat "$work/catalog.log"; exit 1; }
 "$strata" serve --maps "$work/pred" --listen 127.0.0.1:0 --web "$web_root" >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
-url=
-for _ in $(seq 100); do
-  url=$(sed -n 's/^strata serve: \(http:[^ ]*\).*/\1/p' "$work/serve.out")
-  [[ -n "$url" ]] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.err"; exit 1; }
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "strata serve did not start"; cat "$work/serve.err"; exit 1; }
+url=$(serve_url "$work/serve.out" "$work/serve.err" "$server" 100)
 rm -rf "$artefacts"
 node "$here/viewer_test.cjs" "$url" "$node_modules" "$artefacts"
